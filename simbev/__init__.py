@@ -1,0 +1,22 @@
+"""simbev: how tumors escape anti-angiogenic therapy, as one coupled ODE model."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .dosing import DoseEvent, Regimen
+from .parameters import Parameter, ParameterSet, load_parameter_set
+from .result import Result
+from .scenario import Scenario
+from .simulation import simulate
+from .solver import SimulationError, SolverSettings
+from .states import DERIVED_NAMES, STATE_NAMES
+
+__all__ = ["DoseEvent", "Regimen", "Parameter", "ParameterSet", "load_parameter_set", "Result",
+           "Scenario", "simulate", "SimulationError", "SolverSettings", "STATE_NAMES", "DERIVED_NAMES",
+           "__version__"]
+
+
+def load_scenario(path):
+    """Load and validate a scenario YAML file (see :mod:`simbev.scenario_file`)."""
+    from .scenario_file import load_scenario as _load
+    return _load(path)
