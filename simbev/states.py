@@ -32,6 +32,7 @@ STATES: tuple[StateInfo, ...] = (
     StateInfo("lactate", "mM", "interstitial lactate in the tumor", 1e-9),
     StateInfo("mtor_activity", "1", "mTOR signalling in normoxic cells (p-S6 readout; 1 = basal + half-maximal lactate drive)", 1e-9),
     StateInfo("glut2", "1", "GLUT2 expression in normoxic cells, fraction of maximal induction", 1e-10),
+    StateInfo("mct1_expression", "1", "MCT1 expression in normoxic cells relative to basal (adaptive, induced by lactate)", 1e-9),
     StateInfo("bev_central", "nM", "free bevacizumab, central (plasma) compartment", 1e-9),
     StateInfo("bev_peripheral", "nM", "free bevacizumab, peripheral compartment", 1e-9),
     StateInfo("bev_vegf", "nM", "bevacizumab-VEGF complex in the tumor interstitium", 1e-10),
@@ -49,7 +50,7 @@ N_STATES = len(STATES)
 # Index constants, for code that must not look names up in a hot loop.
 (
     I_TUMOR_NORMOXIC, I_TUMOR_HYPOXIC, I_VESSEL_CAPACITY, I_VEGF, I_MIF, I_M1, I_M2, I_GLUCOSE,
-    I_LACTATE, I_MTOR, I_GLUT2, I_BEV_CENTRAL, I_BEV_PERIPHERAL, I_BEV_VEGF, I_BEV_MIF,
+    I_LACTATE, I_MTOR, I_GLUT2, I_MCT1, I_BEV_CENTRAL, I_BEV_PERIPHERAL, I_BEV_VEGF, I_BEV_MIF,
     I_MTORI_DEPOT, I_MTORI_CENTRAL, I_BEV_ELIMINATED,
 ) = range(N_STATES)
 

@@ -38,13 +38,13 @@ def rhs(t, y, p, u=0.0):
     ----------
     t : float
         Time in days (the system is autonomous; kept for scipy's signature).
-    y : ndarray, shape (18,) or (18, k)
+    y : ndarray, shape (n_states,) or (n_states, k)
         States, ordered as :data:`simbev.states.STATE_NAMES`.
     p : ModelParameters
     u : float
         Bevacizumab infusion rate into the central compartment, nmol/day.
     """
-    (n, h, k, vegf, mif, m1, m2, glucose, lactate, mtor, glut2,
+    (n, h, k, vegf, mif, m1, m2, glucose, lactate, mtor, glut2, mct1,
      cc, cp, bv, bf, depot, c_mtori, _eliminated) = y
 
     v = n + h
@@ -59,7 +59,7 @@ def rhs(t, y, p, u=0.0):
     dvegf, dmif = signalling.signalling_rates(n, h, vegf, mif, j_v, j_f, p)
 
     dm1, dm2 = macrophages.macrophage_rates(n, h, m1, m2, mif, p)
-    dg, dl, dmtor, dglut2 = metabolism.metabolism_rates(n, h, k, glucose, lactate, mtor, glut2, c_mtori, p)
+    dg, dl, dmtor, dglut2, dmct1 = metabolism.metabolism_rates(n, h, k, glucose, lactate, mtor, glut2, mct1, c_mtori, p)
 
     v_int = pharmacology.interstitial_volume(v, p)
     dcc, dcp, dbv, dbf, de = pharmacology.bev_rates(cc, cp, bv, bf, j_v, j_f, v_int, u, p)
@@ -70,7 +70,7 @@ def rhs(t, y, p, u=0.0):
         dvegf - g * vegf, dmif - g * mif,
         dm1, dm2,
         dg - g * glucose, dl - g * lactate,
-        dmtor, dglut2,
+        dmtor, dglut2, dmct1,
         dcc, dcp, dbv - g * bv, dbf - g * bf,
         ddepot, dc, de,
     ])

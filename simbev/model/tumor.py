@@ -5,7 +5,8 @@ Equations (V = N + H, rho = K / V, m1 and m2 = macrophages per tumor cell):
     hyp    = 1 / (1 + (rho / rho_h)^n_h)                     hypoxic drive (vessel support)
     boost  = 1 + a_M2 * m2 / (m2 + k_mac)                     M2-derived growth factors   (C9, C4)
     kill   = k_M1 * m1 / (m1 + k_mac)                         M1 cytotoxicity             (C5)
-    fuel   = mtor + g_G2 * glut2 * G / (Km_G2 + G)            mTOR (lactate) and GLUT2 glucose (A4, A7)
+    fuel   = f_0 + mtor + g_G2 * glut2 * G / (Km_G2 + G)      mTOR-independent share, mTOR (lactate) and
+                                                              GLUT2 glucose (A4, A6, A7)
     dN/dt  = r_N * fuel * boost * N - (d_N + kill) N - k_NH hyp N + k_HN (1 - hyp) H
     dH/dt  = r_H * boost * H - (d_H * Ks / (Ks + G) + kill) H + k_NH hyp N - k_HN (1 - hyp) H
 
@@ -31,6 +32,7 @@ PARAMETERS = (
     "tumor_m1_kill_rate",
     "macrophage_effect_density",
     "tumor_glut2_growth_gain",
+    "tumor_mtor_independent_growth",
     "glut2_km",
     "tumor_cell_density",
 )
@@ -48,7 +50,7 @@ def tumor_rates(n, h, k, m1d, m2d, glucose, mtor, glut2, p):
     hyp = repression(k / v, p.tumor_hypoxia_vessel_ratio, p.tumor_hypoxia_hill)
     boost = 1.0 + p.tumor_m2_growth_boost * saturation(m2d, p.macrophage_effect_density)
     kill = p.tumor_m1_kill_rate * saturation(m1d, p.macrophage_effect_density)
-    fuel = mtor + p.tumor_glut2_growth_gain * glut2 * saturation(glucose, p.glut2_km)
+    fuel = p.tumor_mtor_independent_growth + mtor + p.tumor_glut2_growth_gain * glut2 * saturation(glucose, p.glut2_km)
     to_hypoxic = p.tumor_hypoxia_rate * hyp * n
     to_normoxic = p.tumor_reoxygenation_rate * (1.0 - hyp) * h
     starvation = p.tumor_starvation_death_rate * (1.0 - saturation(glucose, p.tumor_starvation_glucose))

@@ -1,6 +1,6 @@
 """Vessel capacity K, after Hahnfeldt et al. (1999), with VEGF-dependent stimulation and pruning.
 
-    S_V   = VEGF / (VEGF + EC50_V)                               VEGFR2 signal on endothelium
+    S_V   = VEGF^n / (VEGF^n + EC50_V^n)                         VEGFR2 signal on endothelium
     drive = S_V + a_ang * m2 / (m2 + k_mac)                      VEGF-dependent + M2-supported (C4)
     dK/dt = b * drive * V - d * K * V^(2/3) - lambda2 * K - k_prune * (1 - S_V) * K
 
@@ -10,7 +10,7 @@ macrophages support VEGF-independent angiogenesis (Castro 2017), one of the esca
 """
 from __future__ import annotations
 
-from .ratelaws import saturation
+from .ratelaws import hill, saturation
 
 PARAMETERS = (
     "vessel_stimulation_rate",
@@ -18,6 +18,7 @@ PARAMETERS = (
     "vessel_loss_rate",
     "vessel_pruning_rate",
     "vegf_vessel_ec50",
+    "vegf_vessel_hill",
     "m2_angiogenesis_strength",
     "macrophage_effect_density",
 )
@@ -26,7 +27,7 @@ PARAMETERS = (
 def vessel_rate(n, h, k, vegf, m2d, p):
     """Return dK/dt in mm^3/day."""
     v = n + h
-    s_v = saturation(vegf, p.vegf_vessel_ec50)
+    s_v = hill(vegf, p.vegf_vessel_ec50, p.vegf_vessel_hill)
     drive = s_v + p.m2_angiogenesis_strength * saturation(m2d, p.macrophage_effect_density)
     return (p.vessel_stimulation_rate * drive * v
             - p.vessel_inhibition_rate * k * v ** (2.0 / 3.0)
