@@ -36,7 +36,9 @@ def simulate(scenario: Scenario, parameters: Mapping[str, float] | None = None,
         Dose events given directly, in addition to the scenario's regimens.
     initial_state : array, optional
         State vector at ``t_start`` (default: the parameter set's initial conditions with the
-        scenario's overrides). With ``t_start`` it continues an earlier run.
+        scenario's overrides). With ``t_start`` it continues an earlier run: the state is
+        taken as the value *after* any dose at ``t_start`` (right-continuous), so doses at
+        exactly ``t_start`` are not applied again.
     t_start : float
         Start time (days); the run ends at ``scenario.duration_days``.
     settings : SolverSettings, optional
@@ -51,7 +53,9 @@ def simulate(scenario: Scenario, parameters: Mapping[str, float] | None = None,
     extra = [d for d in doses if d.amount_nmol > 0]
     applied = sorted(applied + [d for d in extra if d.time <= snap(t_end)], key=lambda d: (d.time, d.regimen))
     dropped = dropped + [d for d in extra if d.time > snap(t_end)]
-    applied = [d for d in applied if d.time >= snap(t_start)]
+    # States are right-continuous: a state given at t_start already holds the doses at t_start.
+    first = snap(t_start)
+    applied = [d for d in applied if d.time > first or (d.time == first and initial_state is None)]
     y0 = pset.initial_state(scenario.initial_conditions) if initial_state is None else np.asarray(initial_state, float)
     times = output_times(t_start, t_end, scenario.output_every_days)
     t, Y, stats = integrate(pset.model_parameters(), y0, t_start, t_end, times, applied, settings)
