@@ -38,8 +38,9 @@ def treatment_start(result) -> float | None:
     return float(min(d.time for d in result.doses))
 
 
-def _reference_start(result) -> float:
-    """Treatment start, or the first output time of an untreated run."""
+def reference_start(result) -> float:
+    """Day from which responses are measured: the first dose, or the first output time of an
+    untreated run."""
     start = treatment_start(result)
     return float(result.time[0]) if start is None else start
 
@@ -48,7 +49,7 @@ def _on_treatment(result) -> tuple[np.ndarray, np.ndarray]:
     """Output times and tumour volumes at or after the reference start."""
     t = np.asarray(result.time, dtype=float)
     v = np.asarray(result["tumor_volume"], dtype=float)
-    mask = t >= _reference_start(result)
+    mask = t >= reference_start(result)
     if not mask.any():  # cannot happen for applied doses (they lie within the run); be safe
         mask[-1] = True
     return t[mask], v[mask]
@@ -102,7 +103,7 @@ def time_to_progression(result, margin: float = PROGRESSION_MARGIN) -> float | N
         raise ValueError(f"progression margin must be a finite number >= 0, got {margin!r}")
     t = np.asarray(result.time, dtype=float)
     v = np.asarray(result["tumor_volume"], dtype=float)
-    t0 = _reference_start(result)
+    t0 = reference_start(result)
     nadir = float(np.interp(t0, t, v))
     for ti, vi in zip(t, v):
         if ti <= t0:

@@ -86,7 +86,7 @@ def plot_tumor_burden(result, ax=None, logy: bool = False):
                 label=f"on-treatment nadir (day {nadir_day:g})")
     ttp = _metrics.time_to_progression(result)
     if ttp is not None:
-        t_prog = _metrics._reference_start(result) + ttp
+        t_prog = _metrics.reference_start(result) + ttp
         ax.plot([t_prog], [_metrics.value_at(result, "tumor_volume", t_prog)], marker="X", ms=10,
                 color="k", linestyle="none",
                 label=f"progression (+{_metrics.PROGRESSION_MARGIN:.0%} over nadir, day {t_prog:g})")

@@ -14,6 +14,17 @@ from .states import (DERIVED_NAMES, DERIVED_UNITS, I_BEV_CENTRAL, I_BEV_ELIMINAT
                      STATE_NAMES, STATE_UNITS, derived)
 
 
+def bev_amount_nmol(states: np.ndarray, parameters: ParameterSet) -> np.ndarray:
+    """Bevacizumab in a state vector (or states x times): free + complexes + eliminated, nmol."""
+    p = parameters
+    v = states[I_TUMOR_NORMOXIC] + states[I_TUMOR_HYPOXIC]
+    v_int = p["tumor_interstitial_fraction"] * v * 1e-6
+    return (states[I_BEV_CENTRAL] * p["bev_central_volume"]
+            + states[I_BEV_PERIPHERAL] * p["bev_peripheral_volume"]
+            + (states[I_BEV_VEGF] + states[I_BEV_MIF]) * v_int
+            + states[I_BEV_ELIMINATED])
+
+
 @dataclass
 class Result:
     """Outcome of :func:`simbev.simulate`.
@@ -31,6 +42,7 @@ class Result:
     solver: dict
     stats: dict
     t_start: float = 0.0
+    initial_bev_nmol: float = 0.0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -55,9 +67,10 @@ class Result:
         return self.states[:, -1].copy()
 
     def bev_dosed_nmol(self, t: np.ndarray | None = None) -> np.ndarray:
-        """Bevacizumab given up to each time (bolus amounts, infusion amounts pro rata)."""
+        """Bevacizumab given up to each time (bolus amounts, infusion amounts pro rata), plus
+        what the initial state already held (a run continued from an earlier one)."""
         t = self.time if t is None else np.asarray(t)
-        total = np.zeros_like(t, dtype=float)
+        total = np.full(np.shape(t), self.initial_bev_nmol, dtype=float)
         for d in self.doses:
             if d.drug != "bevacizumab":
                 continue
@@ -69,18 +82,12 @@ class Result:
 
     def bev_amounts_nmol(self) -> np.ndarray:
         """Bevacizumab accounted for at each output time: free + complexes + eliminated (nmol)."""
-        p = self.parameters
-        v = self.states[I_TUMOR_NORMOXIC] + self.states[I_TUMOR_HYPOXIC]
-        v_int = p["tumor_interstitial_fraction"] * v * 1e-6
-        return (self.states[I_BEV_CENTRAL] * p["bev_central_volume"]
-                + self.states[I_BEV_PERIPHERAL] * p["bev_peripheral_volume"]
-                + (self.states[I_BEV_VEGF] + self.states[I_BEV_MIF]) * v_int
-                + self.states[I_BEV_ELIMINATED])
+        return bev_amount_nmol(self.states, self.parameters)
 
     def bev_mass_balance_residual(self) -> float:
         """Largest |accounted - dosed| / total dosed over the output times (0 with no dose)."""
         dosed = self.bev_dosed_nmol()
-        if dosed[-1] <= 0 and not np.any(dosed):
+        if not np.any(dosed):
             return 0.0
         return float(np.max(np.abs(self.bev_amounts_nmol() - dosed)) / max(dosed.max(), 1e-300))
 

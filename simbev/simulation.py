@@ -7,7 +7,7 @@ import numpy as np
 
 from .dosing import DoseEvent, expand, snap
 from .parameters import load_parameter_set
-from .result import Result
+from .result import Result, bev_amount_nmol
 from .scenario import Scenario
 from .solver import SolverSettings, integrate
 
@@ -60,4 +60,5 @@ def simulate(scenario: Scenario, parameters: Mapping[str, float] | None = None,
     times = output_times(t_start, t_end, scenario.output_every_days)
     t, Y, stats = integrate(pset.model_parameters(), y0, t_start, t_end, times, applied, settings)
     return Result(time=t, states=Y, scenario_name=scenario.name, parameters=pset, doses=applied,
-                  dropped_doses=dropped, solver=settings.as_dict(), stats=stats.as_dict(), t_start=t_start)
+                  dropped_doses=dropped, solver=settings.as_dict(), stats=stats.as_dict(), t_start=t_start,
+                  initial_bev_nmol=float(bev_amount_nmol(y0, pset)))

@@ -113,7 +113,9 @@ def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[Dos
         u = _infusion_rate(doses, a)
         sel = np.nonzero((out >= a) & (out < b))[0]
         y = _integrate_segment(a, b, y, p, u, settings, atol, out, sel, Y, stats, params_dict)
-    y = _apply_jumps(y, jumps.get(t_end, []) if t_end != t_start else [], p)
+    # jumps at the segment starts were applied in the loop; those at t_end (which starts no
+    # segment, and is t_start itself for a zero-length run) are applied here
+    y = _apply_jumps(y, jumps.get(t_end, []), p)
     if out.size and out[-1] == t_end:
         Y[:, -1] = y
     return out, Y, stats

@@ -100,3 +100,20 @@ def test_dose_event_validation(kwargs, message):
 def test_snap_grid():
     assert snap(0.1 + 0.2) == snap(0.3) == 0.3
     assert snap(1e-10) == 0.0
+
+
+def test_continued_run_keeps_its_mass_balance():
+    """Guards against: the residual of a continued run ignored the drug in its initial state."""
+    reg = Regimen("bevacizumab", (10, "mg/kg"), "iv_bolus", start_day=1.0, every_days=3.5, stop_day=20)
+    first = simbev.simulate(Scenario("a", 8.0, treatments=(reg,)))
+    second = simbev.simulate(Scenario("a", 20.0, treatments=(reg,)), initial_state=first.final_state, t_start=8.0)
+    assert first.bev_mass_balance_residual() < 1e-6
+    assert second.bev_mass_balance_residual() < 1e-6
+
+
+def test_dose_at_t_start_of_a_zero_length_run_is_applied():
+    """Guards against: with t_start == duration_days a dose at that instant was listed, not applied."""
+    reg = Regimen("bevacizumab", (10, "mg/kg"), "iv_bolus", start_day=5.0)
+    r = simbev.simulate(Scenario("z", 5.0, treatments=(reg,)), t_start=5.0)
+    assert len(r.doses) == 1
+    assert r["bev_central"][-1] == pytest.approx(NMOL_10MGKG_MOUSE / MOUSE["bev_central_volume"])

@@ -1,0 +1,690 @@
+"""SBML export of a scenario: the model, its resolved parameters, initial state and doses.
+
+``to_sbml(scenario)`` returns an SBML Level 3 Version 2 document (text); ``export_sbml(scenario,
+path)`` writes it. See docs/sbml.md for what is carried over and how to open the file.
+
+The equations are not written out by hand. :func:`trace_rhs` calls :func:`simbev.model.rhs`
+with symbolic arguments (:class:`Sym`): every state, parameter and the infusion rate is a
+symbol, and the arithmetic the model code performs on them (``+ - * / **``, unary minus,
+``np.maximum``) builds expression trees instead of numbers. The 19 trees returned are the
+right-hand sides, emitted as SBML rate rules; so the export follows the model code whenever
+the code changes. The derived outputs are traced the same way from
+:func:`simbev.states.derived` and emitted as assignment rules.
+
+Every state and derived output is an SBML ``parameter`` (``constant="false"``) with a rate
+rule or an assignment rule; there are no compartments, species or reactions. ``np.maximum(a,
+b)`` becomes ``piecewise(a, a >= b, b)`` (portable to every SBML tool; L3V2 ``max`` is not
+read by all of them).
+
+Doses become events computed with :func:`simbev.dosing.expand` from the same resolved
+parameters as :func:`simbev.simulate` uses. All dose actions at one instant are merged into one
+event (with ``useValuesFromTriggerTime="true"`` two events at the same instant would both read
+the pre-dose value, and one increment would be lost).
+
+python-libsbml is imported lazily, so ``simbev`` itself does not need it.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from . import __version__
+from .dosing import DoseEvent, expand, snap
+from .model import PARAMETER_NAMES, ModelParameters
+from .parameters import ParameterSet, load_parameter_set
+from .scenario import Scenario
+from .states import DERIVED, N_STATES, STATE_NAMES, STATES, derived
+
+__all__ = ["Sym", "trace_rhs", "trace_derived", "resolve_parameters", "to_sbml", "export_sbml",
+           "consistency_issues", "unit_definition", "SBMLExportError", "INFUSION_RATE_ID"]
+
+INFUSION_RATE_ID = "bev_infusion_rate"
+INFUSION_RATE_UNIT = "nmol/day"
+TIME_ID = "time"  # rendered as the SBML csymbol time by libSBML's L3 infix parser
+
+
+class SBMLExportError(RuntimeError):
+    """The model could not be traced, or libSBML found errors in the exported document."""
+
+
+# Symbolic tracing -------------------------------------------------------------------------------
+
+# Precedence of the L3 infix operators as rendered here (higher binds tighter).
+_P_REL, _P_ADD, _P_MUL, _P_POW, _P_ATOM = 1, 2, 3, 4, 9
+_BINARY = {"+": _P_ADD, "-": _P_ADD, "*": _P_MUL, "/": _P_MUL}
+_RELATIONS = (">", ">=", "<", "<=")
+
+
+def _lift(x) -> "Sym":
+    """A Sym for ``x`` (a Sym, or a real number, including numpy scalars)."""
+    if isinstance(x, Sym):
+        return x
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError("a boolean cannot enter a symbolic model expression")
+    if isinstance(x, numbers.Integral):
+        return Sym._number(int(x))
+    if isinstance(x, numbers.Real):
+        return Sym._number(float(x))
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        return _lift(x.item())
+    raise TypeError(f"cannot use {type(x).__name__} {x!r} in a symbolic model expression")
+
+
+class Sym:
+    """A symbolic scalar: an expression tree that renders to libSBML's L3 infix syntax.
+
+    Leaves are names (``Sym("vegf")``) and numbers; ``+ - * / **`` (also reflected), unary
+    ``-``/``+``, the comparisons ``> >= < <=`` and the numpy functions ``np.maximum``,
+    ``np.minimum``, ``np.exp``, ``np.log``, ``np.sqrt``, ``np.abs``, ``np.where`` build
+    larger trees. Using a Sym where Python needs a truth value (``if``, ``and``) raises
+    ``TypeError``: a branch on a state cannot be traced.
+    """
+
+    __slots__ = ("op", "args")
+    __array_priority__ = 1000
+
+    def __init__(self, name: str):
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"not a valid SBML id: {name!r}")
+        self.op = "name"
+        self.args = (name,)
+
+    @classmethod
+    def _node(cls, op: str, *args) -> "Sym":
+        node = object.__new__(cls)
+        node.op = op
+        node.args = args
+        return node
+
+    @classmethod
+    def _number(cls, value) -> "Sym":
+        return cls._node("num", value)
+
+    # Numbers fold at trace time, so constant sub-expressions (e.g. 2.0 / 3.0) stay numbers.
+    @staticmethod
+    def _fold(op: str, a: "Sym", b: "Sym"):
+        if a.op == "num" and b.op == "num":
+            x, y = a.args[0], b.args[0]
+            try:
+                return _lift({"+": x + y, "-": x - y, "*": x * y, "/": x / y, "^": x ** y}[op])
+            except (ZeroDivisionError, OverflowError):
+                return None
+        return None
+
+    def _binary(self, op: str, other, reflected: bool = False) -> "Sym":
+        a, b = (_lift(other), self) if reflected else (self, _lift(other))
+        return Sym._fold(op, a, b) or Sym._node(op, a, b)
+
+    def __add__(self, o): return self._binary("+", o)
+    def __radd__(self, o): return self._binary("+", o, True)
+    def __sub__(self, o): return self._binary("-", o)
+    def __rsub__(self, o): return self._binary("-", o, True)
+    def __mul__(self, o): return self._binary("*", o)
+    def __rmul__(self, o): return self._binary("*", o, True)
+    def __truediv__(self, o): return self._binary("/", o)
+    def __rtruediv__(self, o): return self._binary("/", o, True)
+    def __pow__(self, o): return self._binary("^", o)
+    def __rpow__(self, o): return self._binary("^", o, True)
+
+    def __neg__(self):
+        if self.op == "num":
+            return _lift(-self.args[0])
+        return Sym._node("neg", self)
+
+    def __pos__(self):
+        return self
+
+    def _relation(self, op, other):
+        return Sym._node("rel", op, self, _lift(other))
+
+    def __gt__(self, o): return self._relation(">", o)
+    def __ge__(self, o): return self._relation(">=", o)
+    def __lt__(self, o): return self._relation("<", o)
+    def __le__(self, o): return self._relation("<=", o)
+
+    def __bool__(self):
+        raise TypeError("a symbolic model value was used as a truth value (an `if` or `and` on a "
+                        "state or parameter); the SBML export cannot trace a Python branch")
+
+    def __float__(self):
+        raise TypeError("a symbolic model value was converted to float; the SBML export cannot trace it")
+
+    __complex__ = __float__
+
+    # numpy -------------------------------------------------------------------------------
+    _UFUNCS = {
+        "add": lambda a, b: _lift(a) + b, "subtract": lambda a, b: _lift(a) - b,
+        "multiply": lambda a, b: _lift(a) * b, "true_divide": lambda a, b: _lift(a) / b,
+        "divide": lambda a, b: _lift(a) / b, "power": lambda a, b: _lift(a) ** b,
+        "negative": lambda a: -_lift(a), "positive": lambda a: _lift(a),
+        "maximum": lambda a, b: Sym._extremum(a, b, ">="), "fmax": lambda a, b: Sym._extremum(a, b, ">="),
+        "minimum": lambda a, b: Sym._extremum(a, b, "<="), "fmin": lambda a, b: Sym._extremum(a, b, "<="),
+        "greater": lambda a, b: _lift(a) > b, "greater_equal": lambda a, b: _lift(a) >= b,
+        "less": lambda a, b: _lift(a) < b, "less_equal": lambda a, b: _lift(a) <= b,
+        "exp": lambda a: Sym._call("exp", a), "log": lambda a: Sym._call("ln", a),
+        "sqrt": lambda a: Sym._call("sqrt", a), "absolute": lambda a: Sym._call("abs", a),
+        "square": lambda a: _lift(a) ** 2, "reciprocal": lambda a: 1.0 / _lift(a),
+    }
+
+    @staticmethod
+    def _extremum(a, b, rel: str) -> "Sym":
+        a, b = _lift(a), _lift(b)
+        return Sym._node("piecewise", a, Sym._node("rel", rel, a, b), b)
+
+    @staticmethod
+    def _call(fn: str, a) -> "Sym":
+        return Sym._node("call", fn, _lift(a))
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__" or kwargs.get("out") is not None:
+            return NotImplemented
+        rule = Sym._UFUNCS.get(ufunc.__name__)
+        if rule is None:
+            raise TypeError(f"numpy.{ufunc.__name__} is not supported by the SBML export's tracer")
+        if any(isinstance(x, np.ndarray) and x.ndim > 0 for x in inputs):
+            return NotImplemented  # let numpy broadcast over the array, element by element
+        return rule(*inputs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func is np.where and len(args) == 3 and not kwargs:
+            cond, a, b = args
+            cond = _lift(cond)
+            if cond.op != "rel":
+                raise TypeError("np.where needs a comparison as its condition in a traced expression")
+            return Sym._node("piecewise", _lift(a), cond, _lift(b))
+        raise TypeError(f"numpy.{func.__name__} is not supported by the SBML export's tracer")
+
+    # Rendering ---------------------------------------------------------------------------
+    def _render(self) -> tuple[str, int]:
+        op = self.op
+        if op == "name":
+            return self.args[0], _P_ATOM
+        if op == "num":
+            return _number_text(self.args[0])
+        if op in _BINARY:
+            p = _BINARY[op]
+            return f"{_wrap(self.args[0], p)} {op} {_wrap(self.args[1], p + 1)}", p
+        if op == "^":
+            return f"{_wrap(self.args[0], _P_ATOM)}^{_wrap(self.args[1], _P_ATOM)}", _P_POW
+        if op == "neg":
+            return f"-{_wrap(self.args[0], _P_POW)}", _P_ADD
+        if op == "rel":
+            rel, a, b = self.args
+            return f"{_wrap(a, _P_ADD)} {rel} {_wrap(b, _P_ADD)}", _P_REL
+        if op == "piecewise":
+            value, cond, otherwise = self.args
+            return f"piecewise({value.infix()}, {cond.infix()}, {otherwise.infix()})", _P_ATOM
+        if op == "call":
+            fn, a = self.args
+            return f"{fn}({a.infix()})", _P_ATOM
+        raise AssertionError(op)
+
+    def infix(self) -> str:
+        """The expression in libSBML's L3 infix syntax (``libsbml.parseL3Formula``)."""
+        return self._render()[0]
+
+    def names(self) -> set[str]:
+        """Names (states, parameters, time) the expression refers to."""
+        out, stack = set(), [self]
+        while stack:
+            node = stack.pop()
+            if node.op == "name":
+                out.add(node.args[0])
+            else:
+                stack.extend(a for a in node.args if isinstance(a, Sym))
+        return out
+
+    def __repr__(self):
+        return f"Sym({self.infix()!r})"
+
+
+def _number_text(x) -> tuple[str, int]:
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "NaN", _P_ATOM
+        if math.isinf(x):
+            return ("INF", _P_ATOM) if x > 0 else ("-INF", _P_ADD)
+    text = repr(x)
+    return (text, _P_ADD) if x < 0 else (text, _P_ATOM)
+
+
+def _wrap(node: Sym, min_prec: int) -> str:
+    """Render ``node``, in parentheses unless it binds at least as tightly as ``min_prec``.
+
+    Operands of the same precedence on the right are parenthesised, so the rendered
+    expression evaluates in the order the Python code did.
+    """
+    text, prec = node._render()
+    return text if prec >= min_prec else f"({text})"
+
+
+def _symbolic_inputs():
+    y = np.empty(N_STATES, dtype=object)
+    for i, name in enumerate(STATE_NAMES):
+        y[i] = Sym(name)
+    p = ModelParameters(*(Sym(name) for name in PARAMETER_NAMES))
+    return y, p
+
+
+def trace_rhs() -> dict[str, Sym]:
+    """``{state name: right-hand side}`` traced from :func:`simbev.model.rhs`.
+
+    Calls the model code once with symbols: states by their public names, parameters by their
+    names, the infusion input as ``bev_infusion_rate`` and ``t`` as the SBML csymbol ``time``.
+    Raises :class:`SBMLExportError` (with the offending line) if the code does something a
+    symbol cannot follow.
+    """
+    from . import model
+
+    y, p = _symbolic_inputs()
+    try:
+        out = model.rhs(Sym(TIME_ID), y, p, Sym(INFUSION_RATE_ID))
+    except TypeError as exc:
+        raise SBMLExportError(f"simbev.model.rhs cannot be traced symbolically: {exc}\n"
+                              f"{_where(exc)}") from exc
+    out = list(np.asarray(out, dtype=object).reshape(-1))
+    if len(out) != N_STATES:
+        raise SBMLExportError(f"simbev.model.rhs returned {len(out)} rates for {N_STATES} states")
+    return {name: _lift(expr) for name, expr in zip(STATE_NAMES, out)}
+
+
+def trace_derived() -> dict[str, Sym]:
+    """``{derived output: expression in the states}`` traced from :func:`simbev.states.derived`."""
+    y, _ = _symbolic_inputs()
+    try:
+        out = derived(y)
+    except TypeError as exc:
+        raise SBMLExportError(f"simbev.states.derived cannot be traced symbolically: {exc}\n"
+                              f"{_where(exc)}") from exc
+    return {d.name: _lift(out[d.name]) for d in DERIVED if d.name in out}
+
+
+def _where(exc: BaseException) -> str:
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "simbev" in f.filename
+              and not f.filename.endswith("sbml.py")]
+    return "".join(f"  at {f.filename}:{f.lineno}: {f.line}\n" for f in frames[-2:])
+
+
+# Parameters ------------------------------------------------------------------------------------
+
+
+def resolve_parameters(scenario: Scenario, parameters: Mapping[str, float] | None = None) -> ParameterSet:
+    """The scenario's parameter set, resolved as :func:`simbev.simulate` does: species set,
+    scenario overrides, body weight, then ``parameters``."""
+    pset = load_parameter_set(scenario.species).with_values(dict(scenario.parameters))
+    if scenario.body_weight_kg is not None:
+        pset = pset.with_values({"body_weight": scenario.body_weight_kg})
+    return pset.with_values(dict(parameters or {}))
+
+
+def _scenario_doses(scenario: Scenario, pset: ParameterSet, extra: Iterable[DoseEvent] = ()):
+    """(applied, dropped) dose events, selected as :func:`simbev.simulate` selects them (t_start 0)."""
+    end = snap(float(scenario.duration_days))
+    applied, dropped = expand(scenario.treatments, pset, float(scenario.duration_days))
+    extra = [d for d in extra if d.amount_nmol > 0]
+    applied = sorted(applied + [d for d in extra if d.time <= end], key=lambda d: (d.time, d.regimen))
+    dropped = dropped + [d for d in extra if d.time > end]
+    return applied, dropped
+
+
+# Units -----------------------------------------------------------------------------------------
+
+# Unit words: list of (SBML unit kind, exponent, scale) plus a multiplier on the first.
+_UNIT_WORDS = {
+    "day": [("second", 1, 0, 86400.0)], "d": [("second", 1, 0, 86400.0)],
+    "h": [("second", 1, 0, 3600.0)], "hour": [("second", 1, 0, 3600.0)],
+    "min": [("second", 1, 0, 60.0)], "s": [("second", 1, 0, 1.0)],
+    "M": [("mole", 1, 0, 1.0), ("litre", -1, 0, 1.0)],
+    "mM": [("mole", 1, -3, 1.0), ("litre", -1, 0, 1.0)],
+    "uM": [("mole", 1, -6, 1.0), ("litre", -1, 0, 1.0)],
+    "nM": [("mole", 1, -9, 1.0), ("litre", -1, 0, 1.0)],
+    "pM": [("mole", 1, -12, 1.0), ("litre", -1, 0, 1.0)],
+    "mol": [("mole", 1, 0, 1.0)], "mmol": [("mole", 1, -3, 1.0)], "umol": [("mole", 1, -6, 1.0)],
+    "nmol": [("mole", 1, -9, 1.0)], "pmol": [("mole", 1, -12, 1.0)],
+    "L": [("litre", 1, 0, 1.0)], "mL": [("litre", 1, -3, 1.0)], "uL": [("litre", 1, -6, 1.0)],
+    "m": [("metre", 1, 0, 1.0)], "cm": [("metre", 1, -2, 1.0)], "mm": [("metre", 1, -3, 1.0)],
+    "um": [("metre", 1, -6, 1.0)],
+    "kg": [("kilogram", 1, 0, 1.0)], "g": [("gram", 1, 0, 1.0)], "mg": [("gram", 1, -3, 1.0)],
+    "ug": [("gram", 1, -6, 1.0)],
+    "cells": [("item", 1, 0, 1.0)], "cell": [("item", 1, 0, 1.0)], "item": [("item", 1, 0, 1.0)],
+}
+_UNIT_IDS = {"1": "dimensionless", "day": "day", "1/day": "per_day", "nM": "nM", "mM": "mM",
+             "mm^3": "mm3", "L": "L", "L/day": "L_per_day", "nmol": "nmol", "nmol/day": "nmol_per_day",
+             "1e6 cells": "Mcells", "1e6 cells/mm^3": "Mcells_per_mm3", "nM/day": "nM_per_day",
+             "mM/day": "mM_per_day", "1/(nM*day)": "per_nM_per_day", "mm^-2/day": "per_mm2_per_day",
+             "kg": "kg", "g/mol": "g_per_mol"}
+
+
+class _UnitParser:
+    """Parses unit strings like ``1/(nM*day)``, ``mm^-2/day`` or ``1e6 cells/mm^3``.
+
+    Juxtaposition (a space) multiplies. The result is ``(factor, [(kind, exp, scale, mult)])``.
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = self._tokenise(text)
+        self.i = 0
+
+    def _tokenise(self, text):
+        out, pos = [], 0
+        pattern = re.compile(r"\s*(\^\s*-?\d+(?:\.\d+)?|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[A-Za-z]+|[*/()])")
+        text = text.strip()
+        while pos < len(text):
+            m = pattern.match(text, pos)
+            if not m:
+                raise ValueError(f"unit {self.text!r} not understood at {text[pos:]!r}")
+            out.append(m.group(1).replace(" ", ""))
+            pos = m.end()
+        return out
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def parse(self):
+        result = self.expr()
+        if self.peek() is not None:
+            raise ValueError(f"unit {self.text!r} not understood at {self.peek()!r}")
+        return result
+
+    def expr(self):
+        factor, units = self.term()
+        while self.peek() is not None and self.peek() != ")":
+            if self.peek() in ("*", "/"):
+                op = self.tokens[self.i]
+                self.i += 1
+            else:
+                op = "*"
+            f2, u2 = self.term()
+            if op == "/":
+                f2, u2 = 1.0 / f2, [(k, -e, s, m) for k, e, s, m in u2]
+            factor, units = factor * f2, units + u2
+        return factor, units
+
+    def term(self):
+        factor, units = self.atom()
+        tok = self.peek()
+        if tok is not None and tok.startswith("^"):
+            self.i += 1
+            e = float(tok[1:])
+            e = int(e) if e == int(e) else e
+            factor, units = factor ** e, [(k, ex * e, s, m) for k, ex, s, m in units]
+        return factor, units
+
+    def atom(self):
+        tok = self.peek()
+        if tok is None:
+            raise ValueError(f"unit {self.text!r} ends too early")
+        self.i += 1
+        if tok == "(":
+            result = self.expr()
+            if self.peek() != ")":
+                raise ValueError(f"unit {self.text!r}: missing ')'")
+            self.i += 1
+            return result
+        if tok[0].isdigit():
+            return float(tok), []
+        if tok in _UNIT_WORDS:
+            return 1.0, list(_UNIT_WORDS[tok])
+        raise ValueError(f"unit {self.text!r}: unknown unit {tok!r}")
+
+
+def unit_definition(text: str) -> tuple[str, list[tuple[str, float, int, float]]]:
+    """SBML id and units ``[(kind, exponent, scale, multiplier)]`` for a simbev unit string.
+
+    ``"1"`` is ``dimensionless`` (a built-in SBML unit, no definition needed). Raises
+    ``ValueError`` for a unit string that is not understood.
+    """
+    text = text.strip()
+    factor, units = _UnitParser(text).parse()
+    merged: dict[tuple, float] = {}
+    for kind, e, scale, mult in units:
+        merged[(kind, scale, mult)] = merged.get((kind, scale, mult), 0) + e
+    units = [(k, e, s, m) for (k, s, m), e in merged.items() if e != 0]
+    if not units:
+        if factor != 1.0:
+            units = [("dimensionless", 1, 0, factor)]
+        return ("dimensionless" if factor == 1.0 else _unit_id(text)), units
+    if factor != 1.0:
+        k, e, s, m = units[0]
+        units[0] = (k, e, s, m * factor ** (1.0 / e))
+    return _unit_id(text), units
+
+
+def _unit_id(text: str) -> str:
+    if text in _UNIT_IDS:
+        return _UNIT_IDS[text]
+    ident = (text.replace("^-", "_inv").replace("^", "").replace("/", "_per_").replace("*", "_")
+             .replace(" ", "_").replace("(", "").replace(")", "").replace(".", "p").replace("-", "m"))
+    ident = re.sub(r"[^A-Za-z0-9_]", "_", ident)
+    return ident if re.match(r"[A-Za-z_]", ident) else "u_" + ident
+
+
+# The document ----------------------------------------------------------------------------------
+
+
+def _check(status: int, what: str) -> None:
+    import libsbml
+
+    if status != libsbml.LIBSBML_OPERATION_SUCCESS:
+        raise SBMLExportError(f"libSBML could not {what}: {libsbml.OperationReturnValue_toString(status)}")
+
+
+def _math(formula: str, what: str):
+    import libsbml
+
+    ast = libsbml.parseL3Formula(formula)
+    if ast is None:
+        raise SBMLExportError(f"libSBML could not parse the {what}: {libsbml.getLastParseL3Error()}\n"
+                              f"  formula: {formula}")
+    return ast
+
+
+def _notes_xhtml(paragraphs) -> str:
+    from xml.sax.saxutils import escape
+
+    body = "".join(f"<p>{escape(text)}</p>" for text in paragraphs)
+    return f'<body xmlns="http://www.w3.org/1999/xhtml">{body}</body>'
+
+
+def _dose_actions(doses) -> dict[float, dict[str, float]]:
+    """``{time: {"bolus": nmol, "oral": nmol, "rate": net change of the infusion rate}}``.
+
+    Every action at one instant is summed into one entry; infusion on/off steps at the same
+    instant net out (an entry whose actions are all zero is dropped).
+    """
+    actions: dict[float, dict[str, float]] = defaultdict(lambda: {"bolus": 0.0, "oral": 0.0, "rate": 0.0})
+    labels: dict[float, list[str]] = defaultdict(list)
+    for d in doses:
+        if d.route == "iv_bolus":
+            actions[d.time]["bolus"] += d.amount_nmol
+            labels[d.time].append(f"{d.drug} {d.route} {d.amount_nmol:.6g} nmol")
+        elif d.route == "oral":
+            actions[d.time]["oral"] += d.amount_nmol
+            labels[d.time].append(f"{d.drug} {d.route} {d.amount_nmol:.6g} nmol")
+        elif d.route == "iv_infusion":
+            rate = d.amount_nmol / d.duration_days
+            actions[d.time]["rate"] += rate
+            actions[d.end]["rate"] -= rate
+            labels[d.time].append(f"{d.drug} infusion start, +{rate:.6g} nmol/day")
+            labels[d.end].append(f"{d.drug} infusion end, -{rate:.6g} nmol/day")
+        else:  # pragma: no cover - DoseEvent validates routes
+            raise SBMLExportError(f"route {d.route!r} has no SBML export")
+    return {t: (a, labels[t]) for t, a in sorted(actions.items()) if any(v != 0.0 for v in a.values())}
+
+
+def to_sbml(scenario: Scenario, parameters: Mapping[str, float] | None = None,
+            doses: Iterable[DoseEvent] = (), *, check: bool = True) -> str:
+    """SBML Level 3 Version 2 text for ``scenario``.
+
+    Parameters take the scenario's resolved values (species set, overrides, body weight, then
+    ``parameters``), the rate-rule states start from its initial state, and its regimens plus
+    ``doses`` (those up to ``duration_days``, exactly the doses :func:`simbev.simulate` applies
+    with the same arguments) become events.
+
+    Raises :class:`SBMLExportError` if the model cannot be traced or, with ``check``, if
+    libSBML's consistency checks report an error (warnings are allowed; see
+    :func:`consistency_issues`).
+    """
+    import libsbml
+
+    pset = resolve_parameters(scenario, parameters)
+    y0 = pset.initial_state(scenario.initial_conditions)
+    rates = trace_rhs()
+    outputs = trace_derived()
+    applied, dropped = _scenario_doses(scenario, pset, doses)
+
+    doc = libsbml.SBMLDocument(3, 2)
+    model = doc.createModel()
+    model_id = re.sub(r"[^A-Za-z0-9_]", "_", scenario.name)
+    if not re.match(r"[A-Za-z_]", model_id):
+        model_id = "m_" + model_id
+    _check(model.setId(model_id), "set the model id")
+    model.setName(f"simbev {__version__}: {scenario.name}")
+    not_expressible: list[str] = []
+
+    # Units.
+    unit_ids: dict[str, str] = {}
+
+    def unit_of(text: str) -> str:
+        if text in unit_ids:
+            return unit_ids[text]
+        try:
+            uid, units = unit_definition(text)
+        except ValueError:
+            uid, units = "dimensionless", []  # not expressible: listed in the notes, see docs/sbml.md
+            not_expressible.append(text)
+        if uid != "dimensionless" and model.getUnitDefinition(uid) is None:
+            ud = model.createUnitDefinition()
+            _check(ud.setId(uid), f"set unit id {uid}")
+            ud.setName(text)
+            for kind, e, scale, mult in units:
+                u = ud.createUnit()
+                _check(u.setKind(libsbml.UnitKind_forName(kind)), f"set unit kind {kind}")
+                _check(u.setExponent(float(e)), "set a unit exponent")
+                _check(u.setScale(int(scale)), "set a unit scale")
+                _check(u.setMultiplier(float(mult)), "set a unit multiplier")
+        unit_ids[text] = uid
+        return uid
+
+    _check(model.setTimeUnits(unit_of("day")), "set the time units")
+    _check(model.setSubstanceUnits(unit_of("nmol")), "set the substance units")
+    _check(model.setExtentUnits(unit_of("nmol")), "set the extent units")
+    _check(model.setVolumeUnits(unit_of("L")), "set the volume units")
+
+    def parameter(pid: str, value, unit: str, constant: bool, name: str = ""):
+        par = model.createParameter()
+        _check(par.setId(pid), f"set the id {pid!r}")
+        if name:
+            par.setName(name)
+        if value is not None:
+            _check(par.setValue(float(value)), f"set the value of {pid}")
+        _check(par.setUnits(unit_of(unit)), f"set the units of {pid}")
+        _check(par.setConstant(constant), f"set {pid} constant={constant}")
+        return par
+
+    # Model parameters with their resolved values.
+    for pid in PARAMETER_NAMES:
+        rec = pset.records[pid]
+        parameter(pid, rec.value, rec.unit, True, rec.description)
+    # The infusion input: switched by the dose events.
+    parameter(INFUSION_RATE_ID, 0.0, INFUSION_RATE_UNIT, False,
+              "bevacizumab infusion rate into the central compartment (set by dose events)")
+    # States: non-constant parameters with rate rules.
+    for info, value in zip(STATES, y0):
+        parameter(info.name, value, info.unit, False, info.description)
+    for info in DERIVED:
+        if info.name in outputs:
+            parameter(info.name, None, info.unit, False, info.description)
+
+    for name, expr in rates.items():
+        rule = model.createRateRule()
+        _check(rule.setVariable(name), f"set the rate rule variable {name}")
+        _check(rule.setMath(_math(expr.infix(), f"rate of {name}")), f"set the rate of {name}")
+    for name, expr in outputs.items():
+        rule = model.createAssignmentRule()
+        _check(rule.setVariable(name), f"set the assignment rule variable {name}")
+        _check(rule.setMath(_math(expr.infix(), f"output {name}")), f"set the output {name}")
+
+    # Doses: one event per instant.
+    for k, (t, (act, labels)) in enumerate(_dose_actions(applied).items(), start=1):
+        ev = model.createEvent()
+        _check(ev.setId(f"dose_{k}"), "set an event id")
+        ev.setName(f"day {t:g}: " + "; ".join(labels))
+        _check(ev.setUseValuesFromTriggerTime(True), "set useValuesFromTriggerTime")
+        trig = ev.createTrigger()
+        _check(trig.setInitialValue(False), "set the trigger initial value")
+        _check(trig.setPersistent(True), "set the trigger persistence")
+        _check(trig.setMath(_math(f"time >= {t!r} {unit_of('day')}", "dose trigger")), "set a trigger")
+        assignments = []
+        if act["bolus"]:
+            assignments.append(("bev_central", f"bev_central + {act['bolus']!r} {unit_of('nmol')} / bev_central_volume"))
+        if act["oral"]:
+            assignments.append(("mtori_depot",
+                                f"mtori_depot + {act['oral']!r} {unit_of('nmol')} * mtori_bioavailability"))
+        if act["rate"]:
+            assignments.append((INFUSION_RATE_ID,
+                                f"{INFUSION_RATE_ID} {'+' if act['rate'] > 0 else '-'} {abs(act['rate'])!r} "
+                                f"{unit_of(INFUSION_RATE_UNIT)}"))
+        for var, formula in assignments:
+            ea = ev.createEventAssignment()
+            _check(ea.setVariable(var), f"set the event variable {var}")
+            _check(ea.setMath(_math(formula, f"dose assignment to {var}")), f"set a dose to {var}")
+
+    notes = [f"Exported by simbev {__version__} from scenario {scenario.name!r}"
+             + (f" ({scenario.source})" if scenario.source else "") + ".",
+             scenario.description or "",
+             f"Species: {scenario.species}. simbev runs it for {scenario.duration_days:g} day with outputs "
+             f"every {scenario.output_every_days:g} day (simulation settings; not part of the SBML model).",
+             f"{len(applied)} dose(s) up to day {scenario.duration_days:g} are events"
+             + (f"; {len(dropped)} scheduled after the end were dropped, as simbev drops them." if dropped else "."),
+             "States are right-continuous at dose times: simbev reports the value after the dose.",
+             "Equations traced from simbev.model.rhs; np.maximum(a, b) is written piecewise(a, a >= b, b).",
+             ("Units not expressible in SBML, declared dimensionless: " + ", ".join(sorted(set(not_expressible)))
+              if not_expressible else "")]
+    _check(model.setNotes(_notes_xhtml([n for n in notes if n])), "set the model notes")
+
+    text = libsbml.writeSBMLToString(doc)
+    if check:
+        errors = [i for i in consistency_issues(text) if i["severity"] in ("error", "fatal")]
+        if errors:
+            listing = "\n".join(f"  [{e['id']}] line {e['line']}: {e['message']}" for e in errors[:20])
+            raise SBMLExportError(f"libSBML consistency check found {len(errors)} error(s):\n{listing}")
+    return text
+
+
+def consistency_issues(text: str) -> list[dict]:
+    """libSBML's read-time and consistency-check issues for an SBML document, as dicts.
+
+    Each has ``severity`` (info, warning, error, fatal), ``id``, ``category``, ``line`` and
+    ``message``. All consistency categories (including units) are checked.
+    """
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(text)
+    doc.checkConsistency()
+    names = {libsbml.LIBSBML_SEV_INFO: "info", libsbml.LIBSBML_SEV_WARNING: "warning",
+             libsbml.LIBSBML_SEV_ERROR: "error", libsbml.LIBSBML_SEV_FATAL: "fatal"}
+    out = []
+    for i in range(doc.getNumErrors()):
+        e = doc.getError(i)
+        out.append({"severity": names.get(e.getSeverity(), str(e.getSeverity())), "id": e.getErrorId(),
+                    "category": e.getCategoryAsString(), "line": e.getLine(),
+                    "message": " ".join(e.getMessage().split())})
+    return out
+
+
+def export_sbml(scenario: Scenario, path, parameters: Mapping[str, float] | None = None,
+                doses: Iterable[DoseEvent] = ()) -> Path:
+    """Write the SBML export of ``scenario`` (see :func:`to_sbml`) to ``path``; return the path."""
+    path = Path(path)
+    path.write_text(to_sbml(scenario, parameters, doses), encoding="utf-8")
+    return path
