@@ -1,6 +1,7 @@
 """Command line: a thin argparse shell over the API (INTERFACE.md, "Command line").
 
-Subcommands: ``run``, ``compare``, ``validate``, ``params``. Bad input (:class:`InputError`) and
+Subcommands: ``run``, ``compare``, ``validate``, ``params``, ``export-sbml`` (``sweep`` in
+:mod:`simbev.sweep`). Bad input (:class:`InputError`) and
 solver failures (:class:`SimulationError`) print one message on stderr and exit with status 2,
 without a traceback and without leaving output behind: every output is written into a
 temporary directory next to the target and moved into place only when all of it succeeded.
@@ -266,6 +267,28 @@ def _cmd_params(args) -> int:
     return EXIT_OK
 
 
+# --- export-sbml ------------------------------------------------------------------------------
+
+def _cmd_export_sbml(args) -> int:
+    scenario = _load(args.scenario)
+    try:
+        from .sbml import SBMLExportError, to_sbml
+    except ImportError as err:  # pragma: no cover - sbml.py imports libsbml lazily
+        raise _Failure(f"SBML export needs python-libsbml: pip install 'simbev[sbml]' ({err})") from None
+    try:
+        text = to_sbml(scenario)
+    except ImportError as err:
+        raise _Failure(f"SBML export needs python-libsbml: pip install 'simbev[sbml]' ({err})") from None
+    except SBMLExportError as err:
+        raise _Failure(str(err)) from None
+    out = Path(args.output)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
 # --- entry point ------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -294,6 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("params", help="list every parameter: value, unit, range, source")
     p.add_argument("--species", choices=("mouse", "human"), default="mouse")
     p.set_defaults(func=_cmd_params)
+
+    p = sub.add_parser("export-sbml", help="the model and the scenario's dosing as SBML Level 3",
+                       description="Write the model, the scenario's parameters and its doses as SBML L3V2.")
+    p.add_argument("scenario", metavar="SCENARIO.yaml")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.xml")
+    p.set_defaults(func=_cmd_export_sbml)
     return parser
 
 

@@ -119,7 +119,8 @@ class Sym:
 
     def _binary(self, op: str, other, reflected: bool = False) -> "Sym":
         a, b = (_lift(other), self) if reflected else (self, _lift(other))
-        return Sym._fold(op, a, b) or Sym._node(op, a, b)
+        folded = Sym._fold(op, a, b)
+        return Sym._node(op, a, b) if folded is None else folded
 
     def __add__(self, o): return self._binary("+", o)
     def __radd__(self, o): return self._binary("+", o, True)
@@ -337,7 +338,7 @@ def _scenario_doses(scenario: Scenario, pset: ParameterSet, extra: Iterable[Dose
 
 # Units -----------------------------------------------------------------------------------------
 
-# Unit words: list of (SBML unit kind, exponent, scale) plus a multiplier on the first.
+# Unit words: their SBML units, each (kind, exponent, scale, multiplier).
 _UNIT_WORDS = {
     "day": [("second", 1, 0, 86400.0)], "d": [("second", 1, 0, 86400.0)],
     "h": [("second", 1, 0, 3600.0)], "hour": [("second", 1, 0, 3600.0)],
@@ -562,7 +563,11 @@ def to_sbml(scenario: Scenario, parameters: Mapping[str, float] | None = None,
         except ValueError:
             uid, units = "dimensionless", []  # not expressible: listed in the notes, see docs/sbml.md
             not_expressible.append(text)
-        if uid != "dimensionless" and model.getUnitDefinition(uid) is None:
+        base, n = uid, 1
+        while uid != "dimensionless" and uid in unit_ids.values():  # two strings, one sanitised id
+            n += 1
+            uid = f"{base}_{n}"
+        if uid != "dimensionless":
             ud = model.createUnitDefinition()
             _check(ud.setId(uid), f"set unit id {uid}")
             ud.setName(text)

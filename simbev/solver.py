@@ -1,17 +1,23 @@
 """Integration between dose events.
 
 The run is cut at every event instant (bolus or oral dose, start or end of an infusion).
-Within a segment the system is smooth and autonomous, and a stiff solver (scipy's BDF, with
-the exact complex-step Jacobian of :func:`simbev.model.jacobian`) integrates it; at a segment
-boundary the bolus jumps are applied and integration restarts. Outputs are right-continuous:
-at an event instant the value after the jumps is reported.
+Within a segment the system is smooth and autonomous, and a stiff solver integrates it with
+the exact complex-step Jacobian of :func:`simbev.model.jacobian`; at a segment boundary the
+bolus jumps are applied and integration restarts. Outputs are right-continuous: at an event
+instant the value after the jumps is reported.
+
+Methods: ``LSODA`` (default; ODEPACK's LSODA through :func:`scipy.integrate.odeint`, whose step
+loop is compiled, about 3x faster here) and scipy's ``BDF`` and ``Radau`` (Python step loops,
+kept as independent references). All use the same tolerances: ``rtol`` and per-state ``atol``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.integrate import BDF, LSODA, Radau
+import warnings
+
+from scipy.integrate import BDF, Radau, odeint
 
 from . import model
 from .dosing import DoseEvent, snap
@@ -33,7 +39,7 @@ class SimulationError(RuntimeError):
 class SolverSettings:
     """Solver choice and tolerances. ``atol`` is per state, scaled by ``atol_scale``."""
 
-    method: str = "BDF"
+    method: str = "LSODA"
     rtol: float = 1e-6
     atol_scale: float = 1.0
     max_step: float = np.inf
@@ -42,7 +48,8 @@ class SolverSettings:
         return ATOL * self.atol_scale
 
     def as_dict(self) -> dict:
-        return {"method": self.method, "rtol": self.rtol, "atol": dict(zip(STATE_NAMES, self.atol().tolist())),
+        return {"method": self.method, "implementation": "scipy.integrate.odeint (ODEPACK LSODA)"
+                if self.method == "LSODA" else f"scipy.integrate.{self.method}", "rtol": self.rtol, "atol": dict(zip(STATE_NAMES, self.atol().tolist())),
                 "max_step": None if np.isinf(self.max_step) else self.max_step,
                 "jacobian": "exact (complex-step)"}
 
@@ -121,17 +128,19 @@ def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[Dos
     return out, Y, stats
 
 
-_METHODS = {"BDF": BDF, "Radau": Radau, "LSODA": LSODA}
+_METHODS = {"BDF": BDF, "Radau": Radau}
+METHODS = ("LSODA", "BDF", "Radau")
 
 
 def _integrate_segment(a, b, y, p, u, settings, atol, out, sel, Y, stats, params_dict):
-    """Step the stiff solver from ``a`` to ``b``, filling ``Y[:, sel]`` from its dense output.
-
-    Returns the state at ``b`` (the solver's last step ends exactly there).
-    """
+    """Integrate from ``a`` to ``b``, filling ``Y[:, sel]``; return the state at ``b``."""
     stats.segments += 1
     if b <= a:
         return y
+    if settings.method == "LSODA":
+        return _segment_lsoda(a, b, y, p, u, settings, atol, out, sel, Y, stats, params_dict)
+    if settings.method not in _METHODS:
+        raise ValueError(f"unknown solver method {settings.method!r}; expected one of {', '.join(METHODS)}")
     fun = lambda t, x: model.rhs(t, x, p, u)  # noqa: E731
     jac = lambda t, x: model.jacobian(t, x, p, u)  # noqa: E731
     solver = _METHODS[settings.method](fun, a, y, b, rtol=settings.rtol, atol=atol,
@@ -156,3 +165,32 @@ def _integrate_segment(a, b, y, p, u, settings, atol, out, sel, Y, stats, params
     stats.jacobian_evaluations += solver.njev
     stats.lu_decompositions += solver.nlu
     return solver.y.copy()
+
+
+def _segment_lsoda(a, b, y, p, u, settings, atol, out, sel, Y, stats, params_dict):
+    """One segment with ODEPACK LSODA. Output times inside the segment come from LSODA's own
+    interpolation; the segment end is always requested so that the restart state is exact."""
+    inner = out[sel]
+    at_start = inner == a
+    ts = np.concatenate(([a], inner[~at_start], [b]))
+    fun = lambda x, t: model.rhs(t, x, p, u)  # noqa: E731  (odeint's argument order)
+    jac = lambda x, t: model.jacobian(t, x, p, u)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # odeint reports failures as warnings: make them errors
+        try:
+            sol, info = odeint(fun, y, ts, Dfun=jac, rtol=settings.rtol, atol=atol, full_output=True,
+                               mxstep=1_000_000, hmax=0.0 if np.isinf(settings.max_step) else settings.max_step)
+        except Warning as exc:  # ODEintWarning: excess work, repeated error test failures, ...
+            raise SimulationError(f"solver LSODA failed ({exc})", a, y, params_dict) from None
+    bad = ~np.all(np.isfinite(sol), axis=1)
+    if bad.any():
+        i = int(np.nonzero(bad)[0][0])
+        raise SimulationError("non-finite state", float(ts[i]), sol[i - 1] if i else y, params_dict)
+    if info["message"] != "Integration successful.":
+        raise SimulationError(f"solver LSODA failed ({info['message']})", a, y, params_dict)
+    Y[:, sel[at_start]] = y[:, None]
+    Y[:, sel[~at_start]] = sol[1:-1].T
+    stats.steps += int(info["nst"][-1])
+    stats.rhs_evaluations += int(info["nfe"][-1])
+    stats.jacobian_evaluations += int(info["nje"][-1])
+    return sol[-1].copy()

@@ -45,7 +45,7 @@ def rhs(t, y, p, u=0.0):
         Bevacizumab infusion rate into the central compartment, nmol/day.
     """
     (n, h, k, vegf, mif, m1, m2, glucose, lactate, mtor, glut2, mct1,
-     cc, cp, bv, bf, depot, c_mtori, _eliminated) = y
+     cc, cp, bv, bf, depot, c_mtori, _eliminated) = y.tolist() if y.ndim == 1 else y
 
     v = n + h
     m1d, m2d = tumor.macrophage_densities(n, h, m1, m2, p)
@@ -84,7 +84,6 @@ def jacobian(t, y, p, u=0.0):
     state scale. All ``n`` perturbations are evaluated in one vectorised call.
     """
     y = np.asarray(y, dtype=float)
-    n_states = y.shape[0]
     step = 1e-30 * np.maximum(np.abs(y), 1.0)
     yc = y[:, None] + 1j * np.diag(step)
     return rhs(t, yc, p, u).imag / step[None, :]

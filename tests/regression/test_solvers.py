@@ -1,0 +1,37 @@
+"""The solver back ends agree with each other and with a tight reference; failures are loud."""
+import numpy as np
+import pytest
+
+import simbev
+from simbev import Scenario, SimulationError, SolverSettings
+from simbev.states import ATOL, STATE_NAMES
+
+from conftest import MOUSE_BEV, MOUSE_MTORI
+
+
+@pytest.mark.parametrize("method", ["LSODA", "BDF"])
+def test_default_tolerance_agrees_with_tight_reference(method):
+    scenario = Scenario("combo", 40.0, treatments=(MOUSE_BEV, MOUSE_MTORI))
+    ref = simbev.simulate(scenario, settings=SolverSettings(method="Radau", rtol=1e-10, atol_scale=1e-3))
+    got = simbev.simulate(scenario, settings=SolverSettings(method=method))
+    floor = 1e3 * ATOL[:, None]  # states below 1000 x atol are resolved only to atol
+    rel = np.abs(got.states - ref.states) / (np.abs(ref.states) + floor)
+    worst = np.unravel_index(rel.argmax(), rel.shape)
+    assert rel.max() < 1e-3, (STATE_NAMES[worst[0]], ref.time[worst[1]], rel.max())
+
+
+def test_blow_up_raises_simulation_error_with_time_state_and_parameters():
+    """Guards against silent NaN: an exploding run must stop with where and with what."""
+    with pytest.raises(SimulationError) as err:
+        simbev.simulate(Scenario("boom", 30.0), parameters={"tumor_normoxic_growth_rate": 1e4,
+                                                              "tumor_normoxic_death_rate": 0.0})
+    e = err.value
+    assert 0.0 <= e.time <= 30.0
+    assert set(e.state) == set(STATE_NAMES)
+    assert e.parameters["tumor_normoxic_growth_rate"] == 1e4
+    assert "t = " in str(e)
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="unknown solver method"):
+        simbev.simulate(Scenario("x", 1.0), settings=SolverSettings(method="Euler"))
