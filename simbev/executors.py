@@ -9,7 +9,8 @@ function of its inputs, the outcomes are identical whichever executor ran them.
 ``SerialExecutor``
     In this process, in order. No dependency.
 ``ProcessExecutor``
-    ``concurrent.futures.ProcessPoolExecutor`` with ``workers`` processes.
+    ``concurrent.futures.ProcessPoolExecutor`` with ``workers`` processes (started from a
+    fork server where there is one).
 ``DaskExecutor``
     A ``dask.distributed`` cluster: an existing scheduler (``tcp://host:8786``) or, for
     ``"local"``, a ``LocalCluster`` of ``workers`` single-threaded worker processes. The
@@ -23,6 +24,8 @@ a task that Dask gave up on after killing workers yields a :class:`TaskFailure` 
 from __future__ import annotations
 
 import logging
+import os
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -135,14 +138,15 @@ class ProcessExecutor(_WindowedExecutor):
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = int(workers)
         self.window = int(window or 2 * self.workers)
-        self._mp_context = mp_context
+        self._mp_context = mp_context if mp_context is not None else _default_context()
         self._pool = None
         self.description = f"processes({self.workers})"
 
     @property
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._mp_context)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._mp_context,
+                                             initializer=_watch_parent, initargs=(os.getpid(),))
         return self._pool
 
     def _submit(self, fn, task):
@@ -172,6 +176,44 @@ class ProcessExecutor(_WindowedExecutor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _watch_parent(pid: int, interval: float = 1.0) -> None:
+    """Worker initializer: exit when the process that made the pool is gone.
+
+    If that process is killed (SIGKILL, the OOM killer), nothing tells its workers: each
+    holds both ends of the task queue's pipe and would wait for work forever. A daemon thread
+    checks every ``interval`` seconds that ``pid`` still exists.
+    """
+    import threading
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except OSError:  # exists, owned by someone else: cannot be our parent's successor
+                pass
+
+    threading.Thread(target=watch, name="simbev-parent-watch", daemon=True).start()
+
+
+def _default_context():
+    """``forkserver`` where it exists (POSIX), with simbev preloaded in the server.
+
+    Plain ``fork`` would copy a parent that already runs threads (a progress bar's monitor,
+    an open database), which can deadlock the child; ``spawn`` would import simbev afresh
+    in every worker. The fork server is started once, single-threaded, with simbev imported,
+    and forks clean workers from it.
+    """
+    import multiprocessing
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["simbev.sweep"])
+    return ctx
 
 
 class DaskExecutor(_WindowedExecutor):

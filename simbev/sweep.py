@@ -44,9 +44,9 @@ import numpy as np
 from .dosing import Regimen
 from .errors import InputError
 from .scenario import Scenario
-from .sweep_designs import (DEFAULT_OPTIONS, DESIGNS, SAMPLED_DESIGNS, SCALES, Factor, analyze,
-                            canonical_json, design_size, sample_design, sample_hash)
-from .sweep_store import FAILED, OK, PENDING, StoreLocked, SweepStore
+from .sweep_designs import (DEFAULT_OPTIONS, DESIGNS, SCALES, Factor, analyze, canonical_json,
+                            design_size, sample_design, sample_hash)
+from .sweep_store import FAILED, OK, StoreLocked, SweepStore
 
 __all__ = ["Sweep", "Arm", "SweepOutcome", "SweepChangedError", "load_sweep", "run_sweep",
            "apply_sample", "export_results", "kaplan_meier", "plot_metric_vs_values", "plot_heatmap",
@@ -66,6 +66,9 @@ MAX_TRAJECTORIES = 1000
 MAX_TASKS = 1_000_000
 MAX_FACTORS = 64
 MAX_ATTEMPTS = 3
+#: Design options that change only the analysis, not the samples: a sweep may be resumed (and
+#: re-analysed) with other values.
+ANALYSIS_OPTIONS = ("resamples", "conf_level")
 
 _TREATMENT_PATH = re.compile(r"^treatments\.(\d+)\.([A-Za-z_]+)$")
 _IC_PATH = re.compile(r"^initial_conditions\.([A-Za-z_][A-Za-z0-9_]*)$")
@@ -129,11 +132,14 @@ class Sweep:
     def record(self) -> dict:
         """Everything that decides the results, as plain data (what the hash covers).
 
-        Comments, layout, key order, ``description`` and the paths of the scenario files do
-        not count; the scenarios' content does.
+        Comments, layout, the order of the top-level keys, ``name``, ``description``, the
+        paths of the scenario files and the options of the analysis alone (``resamples``,
+        ``conf_level``) do not count; the scenarios' content and the order of the factors
+        (which orders the samples) do.
         """
-        return {"name": self.name, "design": self.design, "samples": self.samples, "seed": self.seed,
-                "options": dict(self.options), "factors": [f.record() for f in self.factors],
+        options = {k: v for k, v in self.options.items() if k not in ANALYSIS_OPTIONS}
+        return {"design": self.design, "samples": self.samples, "seed": self.seed,
+                "options": options, "factors": [f.record() for f in self.factors],
                 "metrics": list(self.metrics), "trajectories": self.trajectories,
                 "arms": [{"name": a.name, "scenario": None if a.scenario is None else _scenario_state(a.scenario)}
                          for a in self.arms]}
@@ -650,6 +656,22 @@ def _sweep_hash(sweep: Sweep, evaluate: Callable | None) -> tuple[str, str]:
     return hashlib.sha256(text.encode()).hexdigest(), text
 
 
+#: The files whose content decides what a sample computes (the model, its parameters, the
+#: solver, dosing and metrics). Resuming a sweep after any of them changed is refused.
+MODEL_FILES = ("model/*.py", "parameter_sets/*.yaml", "solver.py", "simulation.py", "dosing.py",
+               "metrics.py", "states.py", "parameters.py", "result.py", "scenario.py")
+
+
+def model_fingerprint() -> str:
+    """SHA-256 (16 hex digits) of the source of :data:`MODEL_FILES` of this simbev."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for pattern in MODEL_FILES:
+        for path in sorted(root.glob(pattern)):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def _changed_keys(old_json: str | None, new_json: str) -> list[str]:
     import json
     try:
@@ -665,11 +687,17 @@ def _progress_bar(total: int, initial: int, enabled: bool | None, desc: str):
         enabled = bool(getattr(sys.stderr, "isatty", lambda: False)())
     if enabled:
         try:
-            from tqdm.auto import tqdm
-            return tqdm(total=total, initial=initial, desc=desc, unit="run", file=sys.stderr,
-                        dynamic_ncols=True, smoothing=0.05)
+            from tqdm import tqdm
         except ImportError:
-            pass
+            return _NoBar()
+        try:
+            width, height = os.get_terminal_size(sys.stderr.fileno())
+        except (OSError, ValueError, AttributeError):
+            width = height = 0
+        # A terminal that reports no size (some pseudo-terminals) would hide the bar.
+        size = {"dynamic_ncols": True} if width > 0 and height > 0 else {"ncols": 100, "nrows": 24}
+        return tqdm(total=total, initial=initial, desc=desc, unit="run", file=sys.stderr,
+                    smoothing=0.05, **size)
     return _NoBar()
 
 
@@ -727,10 +755,12 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
         raise InputError(None, None, "--out", str(out), message=str(exc)) from None
     notes: list[str] = []
     try:
+        fingerprint = "custom evaluation" if evaluate is not None else model_fingerprint()
         if not store.initialised():
             store.initialise(sweep_hash, sweep_json, __version__, (
                 (i, a, arm.name, hashes[i], canonical_json_values(samples[i]))
-                for i in range(len(samples)) for a, arm in enumerate(sweep.arms)))
+                for i in range(len(samples)) for a, arm in enumerate(sweep.arms)),
+                extra_meta={"model_fingerprint": fingerprint})
         else:
             if store.meta("sweep_hash") != sweep_hash:
                 changed = _changed_keys(store.meta("sweep"), sweep_json)
@@ -739,6 +769,13 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
                     f"{source}: the sweep differs from the one already in {out / STORE_NAME}{what}; "
                     "refusing to resume into it. Run the original sweep file, or use a new --out "
                     "directory (or delete the old one) to start afresh."))
+            stored = store.meta("model_fingerprint")
+            if stored is not None and stored != fingerprint:
+                raise SweepChangedError(message=(
+                    f"{source}: simbev's model code (simbev {__version__}, fingerprint {fingerprint}) "
+                    f"differs from the code that started {out / STORE_NAME} (simbev "
+                    f"{store.meta('simbev_version')}, fingerprint {stored}); resuming would mix results "
+                    "of two models. Use a new --out directory, or finish with the original simbev."))
             expected = {(i, a): hashes[i] for i in range(len(samples)) for a in range(len(sweep.arms))}
             if store.task_hashes() != expected:
                 raise SweepChangedError(message=(

@@ -14,7 +14,7 @@ database is never corrupt and resuming runs them again.
 Tables
 ------
 ``meta``         key/value: ``sweep_hash``, ``sweep`` (the normalised sweep, JSON),
-                 ``simbev_version``, ``created_at``.
+                 ``simbev_version``, ``model_fingerprint``, ``created_at``.
 ``tasks``        ``sample_id``, ``arm``, ``arm_name``, ``sample_hash``, ``vals`` (JSON),
                  ``status`` (pending | ok | failed), ``metrics`` (JSON), ``error``, ``info``
                  (JSON: follow-up, solver statistics), ``attempts`` (times handed to a
@@ -142,7 +142,8 @@ class SweepStore:
         return self.meta("sweep_hash") is not None
 
     def initialise(self, sweep_hash: str, sweep_json: str, version: str,
-                   rows: Iterable[tuple[int, int, str, str, str]]) -> None:
+                   rows: Iterable[tuple[int, int, str, str, str]],
+                   extra_meta: dict[str, str] | None = None) -> None:
         """Record the sweep and create its pending tasks, in one transaction.
 
         ``rows``: ``(sample_id, arm, arm_name, sample_hash, vals_json)``.
@@ -153,7 +154,7 @@ class SweepStore:
             self.db.execute("DELETE FROM trajectories")
             self.db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
                 ("sweep_hash", sweep_hash), ("sweep", sweep_json), ("simbev_version", version),
-                ("created_at", repr(time.time()))])
+                ("created_at", repr(time.time())), *(extra_meta or {}).items()])
             self.db.executemany(
                 "INSERT INTO tasks (sample_id, arm, arm_name, sample_hash, vals) VALUES (?, ?, ?, ?, ?)",
                 rows)

@@ -1,0 +1,637 @@
+"""Straight-line code for the right-hand side and its exact Jacobian, from the traced equations.
+
+The fast path (:mod:`simbev.fast`) does not keep a second copy of the model. It takes the
+expression trees that the SBML export traces from :func:`simbev.model.rhs`
+(:func:`simbev.sbml.trace_rhs`), differentiates them symbolically, removes common
+sub-expressions, and writes Python source that numba compiles:
+
+``model_prep(p, q)``
+    every sub-expression that depends on parameters only (``K^n`` of a Hill term, ratios of
+    parameters, ...), once per sample;
+``model_rhs(t, y, p, q, u, dy)``
+    the 19 time derivatives;
+``model_rhs_jac(t, y, p, q, u, dy, J, ft)``
+    the derivatives, the Jacobian ``J[i, j] = d rhs_i / d y_j`` (only its structural
+    non-zeros are written; the others stay as the caller set them, zero) and ``ft = d rhs / d t``
+    (zero for this autonomous model, kept so that a time-dependent term would still be right);
+``model_pk(p, q, c)``
+    the coefficients of the linear mTOR-inhibitor subsystem (see :func:`linear_pk`).
+
+Symbolic differentiation (not dual numbers or complex step) is used because the result is
+code: the derivative of every term is written once, the zero entries of the Jacobian cost
+nothing, and the values shared by the right-hand side and the Jacobian are computed once.
+The rules are the usual ones; ``piecewise(a, cond, b)`` (what ``np.maximum`` traces to)
+differentiates branch-wise under the same condition, which is what complex-step
+differentiation of the Python model does (it compares real parts).
+
+Nothing here needs numba: :func:`generate_source` returns text, and the tests check the
+generated functions, run as plain Python, against :func:`simbev.model.rhs` and
+:func:`simbev.model.jacobian`.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import PARAMETER_NAMES
+from .sbml import INFUSION_RATE_ID, TIME_ID, Sym, trace_rhs
+from .states import N_STATES, STATE_INDEX, STATE_NAMES
+
+__all__ = ["differentiate", "generate_source", "linear_pk", "LinearPK", "GeneratedModel", "generate"]
+
+# The oral mTOR inhibitor's states: candidates for the closed-form pharmacokinetics.
+PK_STATES = ("mtori_depot", "mtori_central")
+
+_STATE_SET = frozenset(STATE_NAMES)
+_PARAM_SET = frozenset(PARAMETER_NAMES)
+
+
+# Expression helpers: build Sym nodes with zero/one folding ---------------------------------------
+
+def _num(x) -> Sym:
+    return Sym._number(float(x))
+
+
+def _is_num(node: Sym, value=None) -> bool:
+    return node.op == "num" and (value is None or node.args[0] == value)
+
+
+def _add(a: Sym, b: Sym) -> Sym:
+    if _is_num(a, 0):
+        return b
+    if _is_num(b, 0):
+        return a
+    return a + b
+
+
+def _sub(a: Sym, b: Sym) -> Sym:
+    if _is_num(b, 0):
+        return a
+    if _is_num(a, 0):
+        return _neg(b)
+    return a - b
+
+
+def _neg(a: Sym) -> Sym:
+    if a.op == "neg":
+        return a.args[0]
+    return -a
+
+
+def _mul(a: Sym, b: Sym) -> Sym:
+    if _is_num(a, 0) or _is_num(b, 0):
+        return ZERO
+    if _is_num(a, 1):
+        return b
+    if _is_num(b, 1):
+        return a
+    if _is_num(a, -1):
+        return _neg(b)
+    if _is_num(b, -1):
+        return _neg(a)
+    return a * b
+
+
+def _div(a: Sym, b: Sym) -> Sym:
+    if _is_num(a, 0):
+        return ZERO
+    if _is_num(b, 1):
+        return a
+    return a / b
+
+
+ZERO = _num(0.0)
+ONE = _num(1.0)
+
+
+def _depends(node: Sym, names: frozenset, memo: dict) -> bool:
+    """Whether ``node`` refers to any of ``names``."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if node.op == "name":
+        out = node.args[0] in names
+    elif node.op == "num":
+        out = False
+    else:
+        out = any(_depends(a, names, memo) for a in node.args if isinstance(a, Sym))
+    memo[key] = out
+    return out
+
+
+def differentiate(expr: Sym, var: str, _memo: dict | None = None) -> Sym:
+    """``d expr / d var`` as a Sym tree (``var`` a name: a state, a parameter or ``time``).
+
+    Sub-trees shared in ``expr`` are differentiated once (memoised by identity); pass the same
+    ``_memo`` dict to share that work between expressions (it is keyed by ``var`` inside).
+    """
+    store = {} if _memo is None else _memo
+    memo: dict = store.setdefault(("d", var), {})
+    dep_memo: dict = store.setdefault(("dep", var), {})
+    target = frozenset([var])
+
+    def d(node: Sym) -> Sym:
+        key = id(node)
+        if key in memo:
+            return memo[key][1]
+        if not _depends(node, target, dep_memo):
+            out = ZERO
+        else:
+            op, args = node.op, node.args
+            if op == "name":
+                out = ONE
+            elif op == "+":
+                out = _add(d(args[0]), d(args[1]))
+            elif op == "-":
+                out = _sub(d(args[0]), d(args[1]))
+            elif op == "neg":
+                out = _neg(d(args[0]))
+            elif op == "*":
+                a, b = args
+                out = _add(_mul(d(a), b), _mul(a, d(b)))
+            elif op == "/":
+                a, b = args
+                da, db = d(a), d(b)
+                # (a/b)' = a'/b - (a/b) b'/b
+                out = _sub(_div(da, b), _mul(node, _div(db, b)))
+            elif op == "^":
+                a, b = args
+                da, db = d(a), d(b)
+                if _is_num(db, 0):
+                    # n a^(n-1) a'; written with a^(n-1), not a^n / a, so that a = 0 is finite
+                    if _is_num(b):
+                        n = b.args[0]
+                        if n == 2.0:
+                            power = a
+                        else:
+                            power = a ** _num(n - 1.0)
+                    else:
+                        power = a ** (b - 1.0)
+                    out = _mul(_mul(b, power), da)
+                else:
+                    # a^b (b' ln a + b a'/a)
+                    out = _mul(node, _add(_mul(db, Sym._call("ln", a)), _mul(b, _div(da, a))))
+            elif op == "piecewise":
+                value, cond, otherwise = args
+                dv, do = d(value), d(otherwise)
+                if _is_num(dv, 0) and _is_num(do, 0):
+                    out = ZERO
+                else:
+                    out = Sym._node("piecewise", dv, cond, do)
+            elif op == "call":
+                fn, a = args
+                da = d(a)
+                if fn == "exp":
+                    out = _mul(node, da)
+                elif fn == "ln":
+                    out = _div(da, a)
+                elif fn == "sqrt":
+                    out = _div(da, _mul(_num(2.0), node))
+                elif fn == "abs":
+                    out = Sym._node("piecewise", da, Sym._node("rel", ">=", a, ZERO), _neg(da))
+                else:  # pragma: no cover - the tracer emits no other function
+                    raise ValueError(f"cannot differentiate {fn}()")
+            elif op == "rel":  # pragma: no cover - a relation is only a piecewise condition
+                raise ValueError("a relation has no derivative")
+            else:  # pragma: no cover
+                raise ValueError(f"unknown node {op!r}")
+        memo[key] = (node, out)  # keep node alive: ids stay unique while memo lives
+        return out
+
+    return d(expr)
+
+
+# Closed-form pharmacokinetics --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinearPK:
+    """The oral mTOR inhibitor as a closed linear subsystem (depot D, plasma C)::
+
+        dD/dt = a_dd D ,   dC/dt = a_cd D + a_cc C
+
+    with coefficients that depend on parameters only. Found by :func:`linear_pk`, which
+    checks the conditions on the traced equations; ``None`` there means they do not hold and
+    the fast path integrates D and C as ordinary states.
+    """
+
+    depot: int
+    central: int
+    a_dd: Sym
+    a_cd: Sym
+    a_cc: Sym
+
+
+def linear_pk(rates: dict[str, Sym] | None = None) -> LinearPK | None:
+    """The mTOR-inhibitor pharmacokinetics as a :class:`LinearPK`, if the model allows it.
+
+    Conditions, checked on the traced right-hand sides: the rates of ``mtori_depot`` and
+    ``mtori_central`` depend on no state but these two, nor on time or the infusion input;
+    their derivatives with respect to the two states depend on parameters only (linear); the
+    depot's rate does not depend on the plasma concentration (absorption, no back-flow);
+    and both rates vanish at D = C = 0 (no constant source), checked at random parameter
+    values. Then the subsystem has the closed form of :func:`simbev.fast` and the other
+    states see D(t) and C(t) as known inputs.
+    """
+    rates = trace_rhs() if rates is None else rates
+    depot, central = PK_STATES
+    f_d, f_c = rates[depot], rates[central]
+    allowed = _PARAM_SET | {depot, central}
+    if not (f_d.names() <= allowed and f_c.names() <= allowed):
+        return None
+    memo: dict = {}
+    coef = {}
+    for label, f, var in (("dd", f_d, depot), ("dc", f_d, central), ("cd", f_c, depot), ("cc", f_c, central)):
+        g = differentiate(f, var, memo)
+        if not g.names() <= _PARAM_SET:
+            return None
+        coef[label] = g
+    if not _is_num(coef["dc"], 0):
+        return None
+    # affine -> linear: the rates at D = C = 0 must vanish (random positive parameter values)
+    rng = np.random.default_rng(20240607)
+    env = {name: float(rng.uniform(0.5, 2.0)) for name in PARAMETER_NAMES}
+    for f in (f_d, f_c):
+        value = _evaluate(f, {**env, depot: 0.0, central: 0.0})
+        scale = abs(_evaluate(f, {**env, depot: 1.0, central: 1.0})) + 1.0
+        if abs(value) > 1e-12 * scale:
+            return None
+    return LinearPK(STATE_INDEX[depot], STATE_INDEX[central], coef["dd"], coef["cd"], coef["cc"])
+
+
+def _evaluate(expr: Sym, env: dict) -> float:
+    """Evaluate a Sym tree numerically (for checks; not used in the hot path)."""
+    memo: dict = {}
+
+    def ev(node: Sym):
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        op, a = node.op, node.args
+        if op == "name":
+            out = env[a[0]]
+        elif op == "num":
+            out = a[0]
+        elif op == "+":
+            out = ev(a[0]) + ev(a[1])
+        elif op == "-":
+            out = ev(a[0]) - ev(a[1])
+        elif op == "*":
+            out = ev(a[0]) * ev(a[1])
+        elif op == "/":
+            out = ev(a[0]) / ev(a[1])
+        elif op == "^":
+            out = ev(a[0]) ** ev(a[1])
+        elif op == "neg":
+            out = -ev(a[0])
+        elif op == "rel":
+            x, y = ev(a[1]), ev(a[2])
+            out = {">": x > y, ">=": x >= y, "<": x < y, "<=": x <= y}[a[0]]
+        elif op == "piecewise":
+            out = ev(a[0]) if ev(a[1]) else ev(a[2])
+        elif op == "call":
+            out = {"exp": math.exp, "ln": math.log, "sqrt": math.sqrt, "abs": abs}[a[0]](ev(a[1]))
+        else:  # pragma: no cover
+            raise ValueError(op)
+        memo[key] = out
+        return out
+
+    return ev(expr)
+
+
+# Code emission -----------------------------------------------------------------------------------
+
+class _Emitter:
+    """Common-sub-expression elimination by structure, and Python source for each node.
+
+    ``level(node)`` is 0 for numbers, 1 for expressions of parameters only (computed in
+    ``model_prep`` into ``q``), 2 for anything that involves a state, time or the input.
+    """
+
+    def __init__(self):
+        self.canon: dict = {}        # structural key -> canonical id
+        self.by_id: dict = {}        # id(node) -> canonical id
+        self.nodes: list = []        # canonical id -> node
+        self.keys: list = []
+        self.level: list = []
+        self.uses: list = []
+
+    def visit(self, node: Sym) -> int:
+        nid = self.by_id.get(id(node))
+        if nid is not None:
+            return nid
+        op, args = node.op, node.args
+        if op == "name":
+            key = ("name", args[0])
+            name = args[0]
+            lvl = 1 if name in _PARAM_SET else 2
+            children = ()
+        elif op == "num":
+            key = ("num", float(args[0]))
+            lvl = 0
+            children = ()
+        elif op == "rel":
+            children = (self.visit(args[1]), self.visit(args[2]))
+            key = ("rel", args[0], *children)
+            lvl = max(self.level[c] for c in children)
+        elif op == "call":
+            children = (self.visit(args[1]),)
+            key = ("call", args[0], *children)
+            lvl = self.level[children[0]]
+        else:
+            children = tuple(self.visit(a) for a in args)
+            key = (op, *children)
+            lvl = max(self.level[c] for c in children)
+        nid = self.canon.get(key)
+        if nid is None:
+            nid = len(self.nodes)
+            self.canon[key] = nid
+            self.nodes.append(node)
+            self.keys.append(key)
+            self.level.append(lvl)
+            self.uses.append(0)
+            for c in children:
+                self.uses[c] += 1
+        self.by_id[id(node)] = nid
+        self._keep = getattr(self, "_keep", [])
+        self._keep.append(node)  # ids stay unique while the emitter lives
+        return nid
+
+
+def _float_text(x: float) -> str:
+    if math.isnan(x):
+        return "math.nan"
+    if math.isinf(x):
+        return "math.inf" if x > 0 else "(-math.inf)"
+    text = repr(float(x))
+    return f"({text})" if x < 0 else text
+
+
+_PY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/"}
+_PY_CALLS = {"exp": "math.exp", "ln": "math.log", "sqrt": "math.sqrt", "abs": "abs"}
+
+
+class _Writer:
+    """Writes the statements of one function: every needed node once, in dependency order."""
+
+    def __init__(self, em: _Emitter, prep_index: dict[int, int], state_var, indent="    "):
+        self.em = em
+        self.prep_index = prep_index  # canonical id -> index in q (level-1 nodes)
+        self.state_var = state_var    # name -> local variable text (states, time, input)
+        self.indent = indent
+        self.lines: list[str] = []
+        self.done: dict[int, str] = {}
+
+    def ref(self, nid: int) -> str:
+        """Text that evaluates node ``nid`` (emitting the statements it needs first)."""
+        if nid in self.done:
+            return self.done[nid]
+        em = self.em
+        key = em.keys[nid]
+        op = key[0]
+        if op == "num":
+            text = _float_text(key[1])
+            self.done[nid] = text
+            return text
+        if op == "name":
+            name = key[1]
+            text = f"p[{PARAMETER_NAMES.index(name)}]" if name in _PARAM_SET else self.state_var(name)
+            self.done[nid] = text
+            return text
+        if nid in self.prep_index:
+            text = f"q[{self.prep_index[nid]}]"
+            self.done[nid] = text
+            return text
+        expr = self.expression(nid)
+        var = f"v{nid}"
+        self.lines.append(f"{self.indent}{var} = {expr}")
+        self.done[nid] = var
+        return var
+
+    def expression(self, nid: int) -> str:
+        em = self.em
+        key = em.keys[nid]
+        op = key[0]
+        if op in _PY_OPS:
+            return f"{self.ref(key[1])} {_PY_OPS[op]} {self.ref(key[2])}"
+        if op == "neg":
+            return f"-{self.ref(key[1])}"
+        if op == "^":
+            base, expo = key[1], key[2]
+            b = self.ref(base)
+            if em.keys[expo][0] == "num":
+                n = em.keys[expo][1]
+                if n == 2.0:
+                    return f"{b} * {b}"
+                if n == 1.0:
+                    return f"{b}"
+                if n == 0.5:
+                    return f"math.sqrt({b})"
+            return f"{b} ** {self.ref(expo)}"
+        if op == "rel":
+            return f"{self.ref(key[2])} {key[1]} {self.ref(key[3])}"
+        if op == "piecewise":
+            value, cond, otherwise = key[1], key[2], key[3]
+            return f"{self.ref(value)} if {self.ref(cond)} else {self.ref(otherwise)}"
+        if op == "call":
+            return f"{_PY_CALLS[key[1]]}({self.ref(key[2])})"
+        raise ValueError(op)  # pragma: no cover
+
+
+def markowitz_order(pattern: set[tuple[int, int]], n: int) -> tuple[list[int], set[tuple[int, int]]]:
+    """Diagonal pivot order of least fill (greedy Markowitz), and the pattern with the fill-in.
+
+    At each step the remaining diagonal with the smallest ``(row count - 1) * (column count - 1)``
+    in the remaining sub-matrix is eliminated (ties: lowest index), and the entries that
+    elimination creates are added to the pattern.
+    """
+    filled = set(pattern) | {(i, i) for i in range(n)}
+    remaining = set(range(n))
+    order: list[int] = []
+    while remaining:
+        best, pick = None, None
+        for k in sorted(remaining):
+            r = sum(1 for j in remaining if j != k and (k, j) in filled)
+            c = sum(1 for i in remaining if i != k and (i, k) in filled)
+            if best is None or r * c < best:
+                best, pick = r * c, k
+        order.append(pick)
+        remaining.remove(pick)
+        rows = [i for i in remaining if (i, pick) in filled]
+        cols = [j for j in remaining if (pick, j) in filled]
+        filled.update((i, j) for i in rows for j in cols)
+    return order, filled
+
+
+# A pivot smaller than this fraction of its row's largest entry makes the sparse factorisation
+# give up; the integrator then factorises that step's matrix densely with partial pivoting.
+PIVOT_THRESHOLD = 1e-8
+
+
+def sparse_lu_source(jac_pattern: list[tuple[int, int]], act: list[int]) -> list[str]:
+    """Source of ``lin_factor(J, fac, E, dinv)`` and ``lin_solve(E, dinv, b)``.
+
+    ``lin_factor`` forms the iteration matrix of the integrated states, ``E = fac I - J[act, act]``
+    (``act`` the integrated states, ``J`` the full Jacobian), and factorises it as ``L U`` in the
+    Markowitz order without pivoting, as straight-line code over the structural non-zeros and
+    their fill-in only (the approach of KPP, the kinetic pre-processor, for stiff chemistry).
+    It returns 1 if a pivot is below ``PIVOT_THRESHOLD`` times the largest entry of its row of
+    ``E`` (then the caller falls back to a pivoted dense factorisation), else 0. ``dinv``
+    receives the inverse pivots. ``lin_solve`` overwrites ``b`` with ``E^-1 b``.
+    """
+    n = len(act)
+    pos = {a: i for i, a in enumerate(act)}
+    base = {(pos[i], pos[j]) for i, j in jac_pattern if i in pos and j in pos}
+    order, filled = markowitz_order(base, n)
+    rank = {k: r for r, k in enumerate(order)}
+    lines = ["def lin_factor(J, fac, E, dinv):"]
+    for i in range(n):
+        for j in range(n):
+            if (i, j) not in filled:
+                continue
+            if i == j:
+                expr = f"fac - J[{act[i]}, {act[j]}]" if (i, j) in base else "fac"
+            else:
+                expr = f"-J[{act[i]}, {act[j]}]" if (i, j) in base else "0.0"
+            lines.append(f"    E[{i}, {j}] = {expr}")
+    for i in range(n):
+        entries = [f"abs(E[{i}, {j}])" for j in range(n) if (i, j) in base or i == j]
+        lines.append(f"    r{i} = max({', '.join(entries)})" if len(entries) > 1 else f"    r{i} = {entries[0]}")
+    for k in order:
+        lines.append(f"    d = E[{k}, {k}]")
+        lines.append(f"    if not (abs(d) > {PIVOT_THRESHOLD!r} * r{k}):")
+        lines.append("        return 1")
+        lines.append("    inv = 1.0 / d")
+        lines.append(f"    dinv[{k}] = inv")
+        rows = [i for i in range(n) if rank[i] > rank[k] and (i, k) in filled]
+        cols = [j for j in range(n) if rank[j] > rank[k] and (k, j) in filled]
+        for i in rows:
+            lines.append(f"    m = E[{i}, {k}] * inv")
+            lines.append(f"    E[{i}, {k}] = m")
+            for j in cols:
+                lines.append(f"    E[{i}, {j}] -= m * E[{k}, {j}]")
+    lines.append("    return 0")
+    lines.append("")
+    lines.append("def lin_solve(E, dinv, b):")
+    for k in order:  # forward: L (unit diagonal)
+        for i in range(n):
+            if rank[i] > rank[k] and (i, k) in filled:
+                lines.append(f"    b[{i}] -= E[{i}, {k}] * b[{k}]")
+    for k in reversed(order):  # backward: U
+        terms = [f" - E[{k}, {j}] * b[{j}]" for j in range(n) if rank[j] > rank[k] and (k, j) in filled]
+        lines.append(f"    b[{k}] = (b[{k}]{''.join(terms)}) * dinv[{k}]")
+    lines.append("")
+    return lines
+
+
+@dataclass(frozen=True)
+class GeneratedModel:
+    """Source text of the generated functions and what the kernel needs to know about them."""
+
+    source: str
+    n_prep: int
+    pk: LinearPK | None
+    jacobian_nonzeros: int
+    digest: str
+
+
+def _state_var(name: str) -> str:
+    if name == TIME_ID:
+        return "t"
+    if name == INFUSION_RATE_ID:
+        return "u"
+    return f"y[{STATE_INDEX[name]}]"
+
+
+def generate_source(rates: dict[str, Sym] | None = None, analytic_pk: bool = True) -> GeneratedModel:
+    """Python source of ``model_prep``, ``model_rhs``, ``model_rhs_jac`` and ``model_pk``.
+
+    ``rates`` defaults to :func:`simbev.sbml.trace_rhs`. With ``analytic_pk`` the
+    mTOR-inhibitor subsystem is checked by :func:`linear_pk` and, if it qualifies, its
+    coefficients are generated too (``GeneratedModel.pk``).
+    """
+    rates = trace_rhs() if rates is None else rates
+    rhs = [rates[name] for name in STATE_NAMES]
+    memo: dict = {}
+    jac: dict[tuple[int, int], Sym] = {}
+    for j, var in enumerate(STATE_NAMES):
+        for i, f in enumerate(rhs):
+            g = differentiate(f, var, memo)
+            if not _is_num(g, 0):
+                jac[(i, j)] = g
+    tmemo: dict = {}
+    ft = {i: g for i, f in enumerate(rhs) if not _is_num(g := differentiate(f, TIME_ID, tmemo), 0)}
+    pk = linear_pk(rates) if analytic_pk else None
+
+    em = _Emitter()
+    rhs_ids = [em.visit(f) for f in rhs]
+    jac_ids = {ij: em.visit(g) for ij, g in sorted(jac.items())}
+    ft_ids = {i: em.visit(g) for i, g in sorted(ft.items())}
+    pk_ids = [em.visit(g) for g in (pk.a_dd, pk.a_cd, pk.a_cc)] if pk else []
+
+    # Parameter-only sub-expressions that are not bare names: computed once per sample.
+    prep_nodes = [nid for nid in range(len(em.nodes)) if em.level[nid] == 1 and em.keys[nid][0] != "name"]
+    prep_index = {nid: k for k, nid in enumerate(prep_nodes)}
+
+    out = ["# Generated by simbev.fast_codegen from simbev.model.rhs (traced); do not edit.",
+           "import math", "", "import numpy as np", ""]
+
+    # model_prep: q[k] for every parameter-only node, in dependency order (ids are topological)
+    w = _Writer(em, {}, _state_var)
+    body = []
+    for k, nid in enumerate(prep_nodes):
+        w.lines = []
+        text = w.ref(nid)
+        body.extend(w.lines)
+        body.append(f"    q[{k}] = {text}")
+        w.done[nid] = f"q[{k}]"
+    out += ["def model_prep(p, q):", *(body or ["    pass"]), ""]
+
+    def function(header: str, targets: list[tuple[str, int]]) -> list[str]:
+        wr = _Writer(em, prep_index, _state_var)
+        lines = []
+        for target, nid in targets:
+            wr.lines = []
+            text = wr.ref(nid)
+            lines.extend(wr.lines)
+            lines.append(f"    {target} = {text}")
+        return [header, *(lines or ["    pass"]), ""]
+
+    out += function("def model_rhs(t, y, p, q, u, dy):", [(f"dy[{i}]", nid) for i, nid in enumerate(rhs_ids)])
+    out += function("def model_rhs_jac(t, y, p, q, u, dy, J, ft):",
+                    [(f"dy[{i}]", nid) for i, nid in enumerate(rhs_ids)]
+                    + [(f"J[{i}, {j}]", nid) for (i, j), nid in jac_ids.items()]
+                    + [(f"ft[{i}]", nid) for i, nid in ft_ids.items()])
+    out += function("def model_pk(p, q, c):", [(f"c[{k}]", nid) for k, nid in enumerate(pk_ids)])
+    act = [i for i in range(N_STATES) if not (pk and i in (pk.depot, pk.central))]
+    out += sparse_lu_source(sorted(jac_ids), act)
+    out += [f"N_PREP = {max(len(prep_nodes), 1)}",
+            f"ACT = np.array({act!r}, dtype=np.int64)",
+            f"PK_ANALYTIC = {bool(pk)}",
+            f"PK_DEPOT = {pk.depot if pk else -1}",
+            f"PK_CENTRAL = {pk.central if pk else -1}",
+            f"JACOBIAN_PATTERN = {sorted(jac_ids)!r}",
+            ""]
+    source = "\n".join(out)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    return GeneratedModel(source, max(len(prep_nodes), 1), pk, len(jac_ids), digest)
+
+
+def generate(analytic_pk: bool = True):
+    """Execute the generated source as plain Python; return its namespace (a dict).
+
+    For tests and for the numba-free check of the generated code; :mod:`simbev.fast` compiles
+    the same text with numba.
+    """
+    gen = generate_source(analytic_pk=analytic_pk)
+    namespace: dict = {}
+    exec(compile(gen.source, "<simbev generated model>", "exec"), namespace)
+    namespace["GENERATED"] = gen
+    return namespace
+
+
+if __name__ == "__main__":  # pragma: no cover - inspection aid: python -m simbev.fast_codegen
+    print(generate_source().source)
+    _ = N_STATES
