@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Iterator, Mapping
 
 import yaml
 
 from .model import PARAMETER_NAMES, ModelParameters
+from .scenario import FrozenMap
 from .states import STATE_NAMES, pack
 
 SETS_DIR = Path(__file__).parent / "parameter_sets"
@@ -56,8 +56,8 @@ class ParameterSet:
     initial_conditions: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
-        object.__setattr__(self, "records", MappingProxyType(dict(self.records)))
-        object.__setattr__(self, "initial_conditions", MappingProxyType(dict(self.initial_conditions)))
+        object.__setattr__(self, "records", FrozenMap(self.records))
+        object.__setattr__(self, "initial_conditions", FrozenMap(self.initial_conditions))
 
     # Mapping-like access -------------------------------------------------------------------
     def __getitem__(self, name: str) -> float:

@@ -6,10 +6,25 @@ Loading and validation of YAML files live in :mod:`simbev.scenario_file`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Mapping
 
 from .dosing import Regimen
+
+
+class FrozenMap(dict):
+    """A read-only dict that pickles (``MappingProxyType`` does not), so scenarios and parameter
+    sets can be sent to worker processes."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("this mapping is read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore
+
+    def __reduce__(self):
+        return (FrozenMap, (dict(self),))
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.items())))
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,6 @@ class Scenario:
     source: str | None = None
 
     def __post_init__(self):
-        object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
-        object.__setattr__(self, "initial_conditions", MappingProxyType(dict(self.initial_conditions)))
+        object.__setattr__(self, "parameters", FrozenMap(self.parameters))
+        object.__setattr__(self, "initial_conditions", FrozenMap(self.initial_conditions))
         object.__setattr__(self, "treatments", tuple(self.treatments))

@@ -143,14 +143,24 @@ def _integrate_segment(a, b, y, p, u, settings, atol, out, sel, Y, stats, params
         raise ValueError(f"unknown solver method {settings.method!r}; expected one of {', '.join(METHODS)}")
     fun = lambda t, x: model.rhs(t, x, p, u)  # noqa: E731
     jac = lambda t, x: model.jacobian(t, x, p, u)  # noqa: E731
-    solver = _METHODS[settings.method](fun, a, y, b, rtol=settings.rtol, atol=atol,
-                                       jac=jac, max_step=settings.max_step)
+    try:
+        with np.errstate(all="ignore"):
+            solver = _METHODS[settings.method](fun, a, y, b, rtol=settings.rtol, atol=atol,
+                                               jac=jac, max_step=settings.max_step)
+    except (ValueError, ArithmeticError) as exc:
+        raise SimulationError(f"the right-hand side is not finite ({type(exc).__name__}: {exc})",
+                              a, y, params_dict) from None
     k = 0
     while k < sel.size and out[sel[k]] == a:  # outputs at the segment start: the post-jump state
         Y[:, sel[k]] = y
         k += 1
     while solver.status == "running":
-        message = solver.step()
+        try:
+            with np.errstate(all="ignore"):
+                message = solver.step()
+        except (ValueError, ArithmeticError) as exc:
+            raise SimulationError(f"the right-hand side is not finite ({type(exc).__name__}: {exc})",
+                                  solver.t, solver.y, params_dict) from None
         if solver.status == "failed":
             raise SimulationError(f"solver {settings.method} failed ({message})", solver.t, solver.y, params_dict)
         stats.steps += 1
@@ -175,13 +185,16 @@ def _segment_lsoda(a, b, y, p, u, settings, atol, out, sel, Y, stats, params_dic
     ts = np.concatenate(([a], inner[~at_start], [b]))
     fun = lambda x, t: model.rhs(t, x, p, u)  # noqa: E731  (odeint's argument order)
     jac = lambda x, t: model.jacobian(t, x, p, u)  # noqa: E731
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("error")  # odeint reports failures as warnings: make them errors
         try:
             sol, info = odeint(fun, y, ts, Dfun=jac, rtol=settings.rtol, atol=atol, full_output=True,
                                mxstep=1_000_000, hmax=0.0 if np.isinf(settings.max_step) else settings.max_step)
         except Warning as exc:  # ODEintWarning: excess work, repeated error test failures, ...
             raise SimulationError(f"solver LSODA failed ({exc})", a, y, params_dict) from None
+        except (ValueError, ArithmeticError) as exc:  # inf/NaN in the rhs or Jacobian, division by zero
+            raise SimulationError(f"the right-hand side is not finite ({type(exc).__name__}: {exc})",
+                                  a, y, params_dict) from None
     bad = ~np.all(np.isfinite(sol), axis=1)
     if bad.any():
         i = int(np.nonzero(bad)[0][0])

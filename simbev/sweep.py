@@ -954,7 +954,11 @@ def _metric_matrix(rows: list[dict], sweep: Sweep, metric: str, arm: int):
 
 def _write_analysis(store: SweepStore, sweep: Sweep, out: Path, outcome: SweepOutcome) -> None:
     rows = list(store.rows())
-    figs: list[tuple[str, Any]] = []
+
+    def save(name: str, fig) -> None:  # one figure in memory at a time
+        outcome.figures.append(_write_atomic(out / name, lambda fh: fig.savefig(fh, format="png", dpi=110),
+                                             binary=True))
+
     if sweep.design in ("sobol", "morris"):
         table = []
         for a, arm in enumerate(sweep.arms):
@@ -983,31 +987,28 @@ def _write_analysis(store: SweepStore, sweep: Sweep, out: Path, outcome: SweepOu
 
             _write_atomic(out / SENSITIVITY_NAME, write)
             plot = plot_sobol if sweep.design == "sobol" else plot_morris
-            figs.append((f"{sweep.design}_indices.png", plot(outcome.sensitivity)))
+            save(f"{sweep.design}_indices.png", plot(outcome.sensitivity))
     arm_names = [a.name for a in sweep.arms]
     for metric in sweep.metrics:
-        figs.append((f"{_slug(metric)}_vs_values.png", plot_metric_vs_values(rows, sweep, metric)))
+        save(f"{_slug(metric)}_vs_values.png", plot_metric_vs_values(rows, sweep, metric))
         if sweep.design == "grid" and len(sweep.factors) == 2:
             for a, name in enumerate(arm_names):
                 suffix = f"_{_slug(name)}" if len(arm_names) > 1 else ""
-                figs.append((f"heatmap_{_slug(metric)}{suffix}.png", plot_heatmap(rows, sweep, metric, a)))
+                save(f"heatmap_{_slug(metric)}{suffix}.png", plot_heatmap(rows, sweep, metric, a))
     traj = list(store.trajectories())
     if traj:
         factor = sweep.factors[0]
         values = {r["sample_id"]: r["values"].get(factor.name) for r in rows}
-        figs.append(("tumor_curves.png", plot_tumor_curves(
+        save("tumor_curves.png", plot_tumor_curves(
             [(arm_names[a], values[s], t, v) for s, a, t, v in traj], factor.name, factor.unit,
-            arm_names, log_color=factor.scale == "log")))
+            arm_names, log_color=factor.scale == "log"))
     if "time_to_progression" in sweep.metrics and (sweep.design == "cohort" or len(arm_names) > 1):
         curves = {}
         for a, name in enumerate(arm_names):
             y, cens = _metric_matrix(rows, sweep, "time_to_progression", a)
             ok = np.isfinite(y)
             curves[name] = (y[ok], ~cens[ok])
-        figs.append(("progression_free.png", plot_progression_free(curves)))
-    for name, fig in figs:
-        outcome.figures.append(_write_atomic(out / name, lambda fh, fig=fig: fig.savefig(fh, format="png", dpi=110),
-                                             binary=True))
+        save("progression_free.png", plot_progression_free(curves))
 
 
 def _slug(text: str) -> str:

@@ -35,3 +35,21 @@ def test_blow_up_raises_simulation_error_with_time_state_and_parameters():
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError, match="unknown solver method"):
         simbev.simulate(Scenario("x", 1.0), settings=SolverSettings(method="Euler"))
+
+
+@pytest.mark.parametrize("method", ["LSODA", "BDF"])
+@pytest.mark.parametrize("name", ["tumor_cell_density", "bev_central_volume", "macrophage_capacity", "tumor_hypoxia_vessel_ratio"])
+def test_degenerate_parameter_gives_simulation_error_not_a_crash(name, method):
+    """Guards against: a zero in a denominator raised a bare ValueError/ZeroDivisionError."""
+    with pytest.raises(SimulationError):
+        simbev.simulate(Scenario("zero", 5.0), parameters={name: 0.0}, settings=SolverSettings(method=method))
+
+
+def test_scenarios_and_parameter_sets_pickle():
+    import pickle
+    s = Scenario("p", 3.0, parameters={"mif_expression": 0.2}, treatments=(MOUSE_BEV,))
+    assert pickle.loads(pickle.dumps(s)) == s
+    pset = simbev.load_parameter_set("human")
+    assert pickle.loads(pickle.dumps(pset)).values() == pset.values()
+    with pytest.raises(TypeError):
+        s.parameters["mif_expression"] = 1.0
