@@ -8,9 +8,10 @@ tolerance; ``tests/regression/test_fast.py``) much faster, for sweeps and virtua
   straight-line code from the expressions that the SBML export traces from
   :func:`simbev.model.rhs` (:mod:`simbev.fast_codegen`), and compiled with numba. Nothing
   here restates a rate law.
-- **A compiled one-step stiff integrator** (RODAS4, :mod:`simbev.fast_kernel`) with per-state
-  absolute tolerances; steps end on the dose instants, where the jumps are applied inside the
-  compiled loop, with no restart cost (no history to rebuild).
+- **A compiled one-step stiff integrator** (RODAS5P, a Rosenbrock method, :mod:`simbev.fast_kernel`)
+  with per-state absolute tolerances and its own continuous extension for the outputs; steps
+  end on the dose instants, where the jumps are applied inside the compiled loop, at no restart
+  cost (a one-step method has no history to rebuild).
 - **Closed-form oral pharmacokinetics.** The mTOR inhibitor's depot and plasma compartments
   form a linear subsystem that nothing feeds back into (verified on the traced equations);
   they are computed in closed form (superposition of doses, written recursively) and enter the
@@ -46,14 +47,14 @@ import numpy as np
 from . import fast_kernel as _K
 from . import metrics as _metrics
 from .dosing import DoseEvent, expand, snap
-from .model import DOSING_PARAMETERS, PARAMETER_NAMES, ModelParameters
+from .model import PARAMETER_NAMES, ModelParameters
 from .parameters import ParameterSet, load_parameter_set
 from .result import Result, bev_amount_nmol
 from .scenario import Scenario
 from .simulation import output_times
-from .solver import SimulationError, SolverSettings, _apply_jumps, _infusion_rate
+from .solver import SimulationError, SolverSettings, SolverStats, _apply_jumps, _infusion_rate
 from .solver import integrate as _reference_integrate
-from .states import ATOL, N_STATES, STATE_NAMES
+from .states import ATOL, N_STATES, STATE_NAMES, derived
 
 __all__ = ["available", "compile_kernel", "cache_dir", "integrate", "simulate", "ensemble", "EnsembleRow",
            "Sample", "METHOD"]
@@ -217,55 +218,70 @@ def _jump_vectors(schedule: _Schedule, P: np.ndarray) -> np.ndarray:
 # Single runs -------------------------------------------------------------------------------------
 
 def _solver_record(settings: SolverSettings, fast: bool) -> dict:
+    """What ``Result.solver`` says about the run."""
     if not fast:
         record = settings.as_dict()
         record["fast_path"] = "unavailable (numba not installed): reference path used"
         return record
     gen = _KERNEL["module"].GENERATED
-    return {"method": METHOD, "implementation": "simbev.fast (generated model + RODAS4, compiled with numba)",
+    return {"method": METHOD, "implementation": f"simbev.fast: generated model, {METHOD} compiled with numba",
             "rtol": settings.rtol, "atol": dict(zip(STATE_NAMES, settings.atol().tolist())),
             "max_step": None if np.isinf(settings.max_step) else settings.max_step,
             "jacobian": "exact (symbolic, generated from the traced model)",
-            "outputs": "steps end on dose instants; cubic Hermite between steps",
-            "pharmacokinetics": ("closed form for mtori_depot, mtori_central" if gen.pk is not None
+            "outputs": "steps end on every dose instant; the method's continuous extension in between",
+            "pharmacokinetics": ("closed form for mtori_depot and mtori_central" if gen.pk is not None
                                  else "integrated")}
 
 
-def _raise_failure(info: np.ndarray, p, y0) -> None:
-    status = int(info[0])
-    raise SimulationError(f"solver {METHOD} failed ({_STATUS_TEXT.get(status, status)})", float(info[5]),
-                          np.asarray(y0, float), p._asdict())
+def _failure_text(info: np.ndarray) -> str:
+    status = int(info[_K.INFO_STATUS])
+    return f"solver {METHOD} failed ({_STATUS_TEXT.get(status, status)})"
+
+
+def _stats(info: np.ndarray, cuts: int) -> SolverStats:
+    """Solver statistics as :class:`simbev.solver.SolverStats`; the fast path's own in ``extra``."""
+    return SolverStats(segments=max(cuts - 1, 1), steps=int(info[_K.INFO_ACCEPTED]),
+                       rhs_evaluations=int(info[_K.INFO_RHS]), jacobian_evaluations=int(info[_K.INFO_JAC]),
+                       lu_decompositions=int(info[_K.INFO_ACCEPTED] + info[_K.INFO_REJECTED]),
+                       extra={"rejected_steps": int(info[_K.INFO_REJECTED]),
+                              "dense_factorisations": int(info[_K.INFO_DENSE])})
+
+
+def _run_kernel(mod, P: np.ndarray, Y0: np.ndarray, sched: _Schedule, out: np.ndarray, settings: SolverSettings):
+    """Call the compiled batch solver; return (Y: samples x states x outputs, info)."""
+    k = P.shape[0]
+    Y = np.empty((k, N_STATES, out.size))
+    info = np.zeros((k, _K.INFO_SIZE))
+    mod.solve_batch(np.ascontiguousarray(P, dtype=float), np.ascontiguousarray(Y0, dtype=float), sched.t,
+                    _jump_vectors(sched, P), sched.u, out, float(settings.rtol),
+                    np.ascontiguousarray(settings.atol(), dtype=float), float(settings.max_step), MAX_STEPS,
+                    Y, info)
+    return Y, info
 
 
 def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[DoseEvent],
               settings: SolverSettings = SolverSettings()):
     """Drop-in for :func:`simbev.solver.integrate`: ``(times, Y, stats)`` by the compiled path.
 
-    Same cuts, jumps, right-continuous outputs and tolerances; ``settings.method`` is not used
-    (the fast path is always RODAS4). Without numba, calls the reference function.
+    Same cuts, jumps, right-continuous outputs and tolerances (``rtol``, per-state ``atol``,
+    ``max_step``); ``settings.method`` is not used. ``stats`` is a
+    :class:`~simbev.solver.SolverStats` with ``rejected_steps`` and ``dense_factorisations`` in
+    ``extra``. Without numba, returns what :func:`simbev.solver.integrate` returns.
+    Raises :class:`~simbev.solver.SimulationError` if the solver fails.
     """
     mod = _load_kernel()
     if mod is None:
         return _reference_integrate(p, y0, t_start, t_end, output_times, doses, settings)
-    from .solver import SolverStats
-
     t_start, t_end = snap(t_start), snap(t_end)
     out = np.array(sorted({snap(t) for t in output_times if t_start <= snap(t) <= t_end}), dtype=float)
     y0 = np.asarray(y0, dtype=float)
     if not np.all(np.isfinite(y0)):
         raise SimulationError("non-finite initial state", t_start, y0, p._asdict())
     sched = _schedule(t_start, t_end, doses)
-    P = np.array(p, dtype=float)[None, :]
-    Y = np.empty((1, N_STATES, out.size))
-    info = np.zeros((1, _K.INFO_SIZE))
-    mod.solve_batch(P, y0[None, :].copy(), sched.t, _jump_vectors(sched, P), sched.u, out, float(settings.rtol),
-                    settings.atol(), float(settings.max_step), MAX_STEPS, Y, info)
-    if info[0, 0] != 0:
-        _raise_failure(info[0], p, y0)
-    stats = SolverStats(segments=max(sched.t.size - 1, 1), steps=int(info[0, 1]), rhs_evaluations=int(info[0, 3]),
-                        jacobian_evaluations=int(info[0, 4]), lu_decompositions=int(info[0, 1] + info[0, 2]),
-                        extra={"rejected_steps": int(info[0, 2]), "dense_factorisations": int(info[0, _K.INFO_DENSE])})
-    return out, Y[0], stats
+    Y, info = _run_kernel(mod, np.array(p, dtype=float)[None, :], y0[None, :], sched, out, settings)
+    if info[0, _K.INFO_STATUS] != _K.OK:
+        raise SimulationError(_failure_text(info[0]), float(info[0, _K.INFO_T_FAIL]), y0, p._asdict())
+    return out, Y[0], _stats(info[0], sched.t.size)
 
 
 @functools.lru_cache(maxsize=None)
@@ -282,10 +298,11 @@ def _resolve(scenario: Scenario, parameters: Mapping[str, float] | None) -> Para
     return pset.with_values(dict(parameters or {}))
 
 
-def _doses(scenario: Scenario, pset, doses, t_start: float, initial_state) -> tuple[list, list]:
-    """Applied and dropped doses, selected exactly as :func:`simbev.simulate` selects them."""
+def _doses(scenario: Scenario, params, doses, t_start: float, initial_state) -> tuple[list, list]:
+    """Applied and dropped doses, selected exactly as :func:`simbev.simulate` selects them
+    (``params``: anything ``params[name]`` works on)."""
     t_end = float(scenario.duration_days)
-    applied, dropped = expand(scenario.treatments, pset, t_end)
+    applied, dropped = expand(scenario.treatments, params, t_end)
     extra = [d for d in doses if d.amount_nmol > 0]
     applied = sorted(applied + [d for d in extra if d.time <= snap(t_end)], key=lambda d: (d.time, d.regimen))
     dropped = dropped + [d for d in extra if d.time > snap(t_end)]
@@ -297,9 +314,9 @@ def _doses(scenario: Scenario, pset, doses, t_start: float, initial_state) -> tu
 def simulate(scenario: Scenario, parameters: Mapping[str, float] | None = None,
              doses: Iterable[DoseEvent] = (), initial_state=None, t_start: float = 0.0,
              settings: SolverSettings | None = None) -> Result:
-    """Drop-in for :func:`simbev.simulate` by the compiled path (same arguments, same Result).
+    """Drop-in for :func:`simbev.simulate` by the compiled path: same arguments, same Result.
 
-    ``Result.solver`` records the method; without numba this is the reference path.
+    ``Result.solver`` says which path ran; without numba it is the reference path.
     """
     settings = settings or SolverSettings()
     fast = _load_kernel() is not None
@@ -310,7 +327,7 @@ def simulate(scenario: Scenario, parameters: Mapping[str, float] | None = None,
     t, Y, stats = integrate(pset.model_parameters(), y0, t_start, float(scenario.duration_days), times, applied,
                             settings)
     return Result(time=t, states=Y, scenario_name=scenario.name, parameters=pset, doses=applied,
-                  dropped_doses=dropped, solver=_solver_record(settings, fast), stats=stats.as_dict(),
+                  dropped_doses=dropped, solver=_solver_record(settings, fast), stats={**stats.as_dict(), **stats.extra},
                   t_start=t_start, initial_bev_nmol=float(bev_amount_nmol(y0, pset)))
 
 
@@ -323,11 +340,11 @@ Sample = Mapping[str, float]
 class EnsembleRow:
     """One sample of an ensemble.
 
-    ``metrics`` maps each requested metric to its value (``None`` where the event never
-    happens, as in :mod:`simbev.metrics`); a failed sample has ``status == "failed"``, empty
-    ``metrics`` and the reason in ``error``. ``result`` is the full :class:`~simbev.result.Result`
-    for the samples asked for in ``trajectories``, else ``None``. ``steps`` counts accepted
-    solver steps.
+    ``metrics`` maps each requested metric to its value (``None`` where the event it measures
+    never happens, as in :mod:`simbev.metrics`). A failed sample has ``status == "failed"``,
+    empty ``metrics`` and the reason in ``error``. ``result`` is the sample's full
+    :class:`~simbev.result.Result` if its index was listed in ``trajectories``, else ``None``.
+    ``steps`` counts accepted solver steps.
     """
 
     index: int
@@ -340,112 +357,197 @@ class EnsembleRow:
 
 @dataclass(frozen=True)
 class _Job:
+    """A batch of samples for one worker call (picklable)."""
+
     scenario: Scenario
-    base: tuple                    # base parameter values, PARAMETER_NAMES order
-    y0: tuple
     start: int                     # index of the first sample
-    samples: tuple                 # tuple of dicts
+    samples: tuple                 # parameter overrides, one dict per sample
     metrics: tuple
     rtol: float
     atol_scale: float
     max_step: float
-    keep: frozenset                # sample indices whose Result is returned
+    keep: frozenset                # indices whose Result is returned
     use_fast: bool
 
 
-def _row_metrics(result: Result, names: Sequence[str]) -> tuple[dict, str | None]:
+def _row(index: int, result: Result, names: Sequence[str], keep: bool) -> EnsembleRow:
+    """Metrics of one result as a row; a metric that raises fails the row (with its reason)."""
     values, errors = {}, []
     for name in names:
         try:
             v = _metrics.compute(result, [name])[name]
             values[name] = None if v is None else float(v)
-        except Exception as exc:  # noqa: BLE001 - one bad metric is that row's error, not the run's
+        except Exception as exc:  # noqa: BLE001 - one sample's bad metric is its row's error
             errors.append(f"metric {name}: {type(exc).__name__}: {exc}")
-    return values, ("; ".join(errors) or None)
+    steps = int(result.stats.get("steps") or 0)
+    if errors:
+        return EnsembleRow(index, "failed", {}, "; ".join(errors), steps, result if keep else None)
+    return EnsembleRow(index, "ok", values, None, steps, result if keep else None)
 
 
-def _sample_vector(base: np.ndarray, sample: Sample) -> np.ndarray:
-    vec = base.copy()
-    for name, value in sample.items():
-        i = _PARAM_INDEX.get(name)
-        if i is None:
-            raise KeyError(f"unknown parameter {name!r}")
-        value = float(value)
-        if not math.isfinite(value):
-            raise ValueError(f"parameter {name!r} must be finite, got {value!r}")
-        vec[i] = value
-    return vec
+def _failed(index: int, exc: BaseException, steps: int = 0) -> EnsembleRow:
+    return EnsembleRow(index, "failed", {}, " ".join(f"{type(exc).__name__}: {exc}".split()), steps)
 
 
-def _run_job(job: _Job) -> list[EnsembleRow]:
-    """Integrate one batch of samples; never raises for a bad sample (its row says why)."""
-    settings = SolverSettings(rtol=job.rtol, atol_scale=job.atol_scale, max_step=job.max_step)
-    scenario = job.scenario
-    rows: list[EnsembleRow | None] = [None] * len(job.samples)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        if not job.use_fast or _load_kernel() is None:
-            for k, sample in enumerate(job.samples):
-                index = job.start + k
-                try:
-                    result = _reference_simulate(scenario, sample, settings)
-                except Exception as exc:  # noqa: BLE001
-                    rows[k] = EnsembleRow(index, "failed", error=f"{type(exc).__name__}: {exc}")
-                    continue
-                values, error = _row_metrics(result, job.metrics)
-                rows[k] = EnsembleRow(index, "ok" if error is None else "failed", values if error is None else {},
-                                      error, int(result.stats.get("steps") or 0),
-                                      result if index in job.keep else None)
-            return rows
-        mod = _load_kernel()
-        base = np.array(job.base, dtype=float)
-        y0 = np.array(job.y0, dtype=float)
-        t_end = float(scenario.duration_days)
-        times = output_times(0.0, t_end, scenario.output_every_days)
-        out = np.array(sorted({snap(t) for t in times if 0.0 <= snap(t) <= snap(t_end)}), dtype=float)
-        # samples grouped by the parameters that dose conversion reads (one schedule per group)
-        groups: dict[tuple, list[tuple[int, np.ndarray]]] = {}
-        for k, sample in enumerate(job.samples):
-            try:
-                vec = _sample_vector(base, sample)
-            except (KeyError, ValueError, TypeError) as exc:
-                rows[k] = EnsembleRow(job.start + k, "failed", error=f"{type(exc).__name__}: {exc}")
-                continue
-            key = tuple(vec[_PARAM_INDEX[n]] for n in DOSING_PARAMETERS)
-            groups.setdefault(key, []).append((k, vec))
-        for members in groups.values():
-            P = np.array([vec for _, vec in members])
-            first = dict(zip(PARAMETER_NAMES, P[0]))
-            applied, dropped = _doses(scenario, first, (), 0.0, None)
-            sched = _schedule(0.0, snap(t_end), applied)
-            Y = np.empty((len(members), N_STATES, out.size))
-            info = np.zeros((len(members), _K.INFO_SIZE))
-            Y0 = np.repeat(y0[None, :], len(members), axis=0)
-            mod.solve_batch(P, Y0, sched.t, _jump_vectors(sched, P), sched.u, out, float(settings.rtol),
-                            settings.atol(), float(settings.max_step), MAX_STEPS, Y, info)
-            for m, (k, vec) in enumerate(members):
-                index = job.start + k
-                if info[m, 0] != 0:
-                    rows[k] = EnsembleRow(index, "failed", steps=int(info[m, 1]),
-                                          error=(f"SimulationError: solver {METHOD} failed "
-                                                 f"({_STATUS_TEXT.get(int(info[m, 0]))}) at t = {info[m, 5]:.6g} day"))
-                    continue
-                keep = index in job.keep
-                pset = _resolve(scenario, job.samples[k]) if keep else None
-                result = Result(time=out, states=Y[m].copy() if keep else Y[m], scenario_name=scenario.name,
-                                parameters=pset, doses=applied, dropped_doses=dropped,
-                                solver=_solver_record(settings, True) if keep else {},
-                                stats={"steps": int(info[m, 1]), "rejected_steps": int(info[m, 2])},
-                                initial_bev_nmol=float(bev_amount_nmol(y0, first)) if keep else 0.0)
-                values, error = _row_metrics(result, job.metrics)
-                rows[k] = EnsembleRow(index, "ok" if error is None else "failed", values if error is None else {},
-                                      error, int(info[m, 1]), result if keep else None)
+class _Vectoriser:
+    """Parameter vectors (PARAMETER_NAMES order) of samples, validated as ParameterSet does.
+
+    Samples of a cohort share their keys: the name-to-index look-up is done once per key set.
+    """
+
+    def __init__(self, base: np.ndarray):
+        self.base = base
+        self.keys: tuple | None = None
+        self.index: np.ndarray | None = None
+
+    def __call__(self, sample: Sample) -> np.ndarray:
+        keys = tuple(sample)
+        if keys != self.keys:
+            unknown = [k for k in keys if k not in _PARAM_INDEX]
+            if unknown:
+                raise KeyError(f"unknown parameter {unknown[0]!r}")
+            self.keys, self.index = keys, np.array([_PARAM_INDEX[k] for k in keys], dtype=np.intp)
+        values = np.array([float(v) for v in sample.values()])
+        if not np.all(np.isfinite(values)):
+            name = keys[int(np.argmin(np.isfinite(values)))]
+            raise ValueError(f"parameter {name!r} must be finite, got {sample[name]!r}")
+        vec = self.base.copy()
+        vec[self.index] = values
+        return vec
+
+
+class _RecordingParams(dict):
+    """A parameter mapping that records which names are read."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read: set[str] = set()
+
+    def __getitem__(self, name):
+        self.read.add(name)
+        return super().__getitem__(name)
+
+
+class _GridResult(Result):
+    """A Result whose derived outputs were computed for a whole batch at once (by the same
+    :func:`simbev.states.derived`); only for computing metrics inside :func:`_run_job`."""
+
+    def __init__(self, time, states, doses, dropped, derived_outputs, steps, scenario_name):
+        self.time, self.states, self.doses, self.dropped_doses = time, states, doses, dropped
+        self.scenario_name, self.parameters, self.solver = scenario_name, None, {}
+        self.stats, self.t_start, self.initial_bev_nmol, self.extra = {"steps": steps}, 0.0, 0.0, {}
+        self._derived = derived_outputs
+
+
+def _run_job_reference(job: _Job, settings: SolverSettings) -> list[EnsembleRow]:
+    from .simulation import simulate as reference
+
+    rows = []
+    for k, sample in enumerate(job.samples):
+        index = job.start + k
+        try:
+            result = reference(job.scenario, parameters=sample, settings=settings)
+        except Exception as exc:  # noqa: BLE001 - a failed sample is a row, not the end of the run
+            rows.append(_failed(index, exc))
+            continue
+        rows.append(_row(index, result, job.metrics, index in job.keep))
     return rows
 
 
-def _reference_simulate(scenario: Scenario, sample: Sample, settings: SolverSettings) -> Result:
-    from .simulation import simulate as reference
-    return reference(scenario, parameters=sample, settings=settings)
+_SCHEDULES: dict = {}
+_READS: dict = {}
+
+
+def _treatments_key(scenario: Scenario) -> tuple:
+    return (scenario.treatments, tuple(r.index for r in scenario.treatments), float(scenario.duration_days))
+
+
+def _expansion_reads(scenario: Scenario, base: np.ndarray) -> list[str]:
+    """Names of the parameters that :func:`simbev.dosing.expand` reads for this scenario."""
+    key = _treatments_key(scenario)
+    if key not in _READS:
+        reads = _RecordingParams(zip(PARAMETER_NAMES, base))
+        expand(scenario.treatments, reads, float(scenario.duration_days))
+        _READS[key] = sorted(reads.read)
+    return _READS[key]
+
+
+
+def _cached_schedule(scenario: Scenario, key: tuple, vec: np.ndarray, t_end: float):
+    """(applied doses, dropped doses, schedule) of a scenario for the dose-expansion parameter
+    values ``key``, kept for the next batch in this process (a long dosing regimen takes
+    milliseconds to expand)."""
+    full = (_treatments_key(scenario), key)
+    hit = _SCHEDULES.get(full)
+    if hit is None:
+        applied, dropped = _doses(scenario, dict(zip(PARAMETER_NAMES, vec)), (), 0.0, None)
+        hit = (applied, dropped, _schedule(0.0, t_end, applied))
+        if len(_SCHEDULES) > 64:
+            _SCHEDULES.clear()
+        _SCHEDULES[full] = hit
+    return hit
+
+
+def _run_job(job: _Job) -> list[EnsembleRow]:
+    """Rows of one batch of samples, in order. Never raises for a bad sample."""
+    settings = SolverSettings(rtol=job.rtol, atol_scale=job.atol_scale, max_step=job.max_step)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # a diverging sample says so in its row
+        mod = _load_kernel() if job.use_fast else None
+        if mod is None:
+            return _run_job_reference(job, settings)
+        scenario = job.scenario
+        pset = _resolve(scenario, None)
+        base = np.array([pset[n] for n in PARAMETER_NAMES], dtype=float)
+        y0 = pset.initial_state(scenario.initial_conditions)
+        t_end = snap(float(scenario.duration_days))
+        out = np.array(sorted({snap(t) for t in output_times(0.0, t_end, scenario.output_every_days)
+                               if 0.0 <= snap(t) <= t_end}), dtype=float)
+        rows: list[EnsembleRow | None] = [None] * len(job.samples)
+        vectorise = _Vectoriser(base)
+        # One dose schedule per group of samples that agree on the parameters dose expansion
+        # reads (found by watching it read them: body weight and molecular weights).
+        key_index = [_PARAM_INDEX[n] for n in _expansion_reads(scenario, base)]
+        groups: dict[tuple, list[tuple[int, np.ndarray]]] = {}
+        for k, sample in enumerate(job.samples):
+            try:
+                vec = vectorise(sample)
+            except (KeyError, ValueError, TypeError) as exc:
+                rows[k] = _failed(job.start + k, exc)
+                continue
+            groups.setdefault(tuple(vec[key_index]), []).append((k, vec))
+        for key, members in groups.items():
+            P = np.array([vec for _, vec in members])
+            try:
+                applied, dropped, sched = _cached_schedule(scenario, key, P[0], t_end)
+                Y, info = _run_kernel(mod, P, np.repeat(y0[None, :], len(members), axis=0), sched, out, settings)
+            except Exception as exc:  # noqa: BLE001
+                for k, _ in members:
+                    rows[k] = _failed(job.start + k, exc)
+                continue
+            batch_derived = derived(np.moveaxis(Y, 1, 0))  # name -> (samples, outputs)
+            for m, (k, _) in enumerate(members):
+                index = job.start + k
+                if info[m, _K.INFO_STATUS] != _K.OK:
+                    rows[k] = EnsembleRow(index, "failed", {}, f"SimulationError: {_failure_text(info[m])} at "
+                                          f"t = {info[m, _K.INFO_T_FAIL]:.6g} day", int(info[m, _K.INFO_ACCEPTED]))
+                    continue
+                keep = index in job.keep
+                if keep:  # a full Result, as simulate() returns it
+                    sample_pset = _resolve(scenario, job.samples[k])
+                    stats = _stats(info[m], sched.t.size)
+                    result = Result(time=out.copy(), states=Y[m].copy(), scenario_name=scenario.name,
+                                    parameters=sample_pset, doses=applied, dropped_doses=dropped,
+                                    solver=_solver_record(settings, True), stats={**stats.as_dict(), **stats.extra},
+                                    initial_bev_nmol=float(bev_amount_nmol(y0, sample_pset)))
+                else:
+                    # Only for the metrics, which read times, outputs and doses: no ParameterSet
+                    # is built per sample (that would cost more than the integration).
+                    result = _GridResult(out, Y[m], applied, dropped, {name: values[m] for name, values in
+                                                                        batch_derived.items()},
+                                         int(info[m, _K.INFO_ACCEPTED]), scenario.name)
+                rows[k] = _row(index, result, job.metrics, keep)
+    return rows
 
 
 def ensemble(scenario: Scenario, samples: Iterable[Sample],
@@ -457,58 +559,61 @@ def ensemble(scenario: Scenario, samples: Iterable[Sample],
     Parameters
     ----------
     scenario : Scenario
-        The base: species, horizon, overrides, treatments. Each sample's values override its
-        parameters (as ``simbev.simulate(scenario, parameters=sample)`` would).
+        Species, horizon, overrides, treatments, output grid. Each sample's values override its
+        parameters, as ``simbev.simulate(scenario, parameters=sample)`` would.
     samples : iterable of mappings ``{parameter name: value}``
         Consumed lazily, ``batch_size`` at a time: a generator of any length is fine.
     metrics : metric names
-        Any name :func:`simbev.metrics.compute` accepts; computed on the scenario's output grid.
+        Anything :func:`simbev.metrics.compute` accepts, computed on the scenario's output grid.
     settings : SolverSettings
-        ``rtol``, ``atol_scale`` and ``max_step`` are honoured (``method`` is not: RODAS4).
+        ``rtol``, ``atol_scale`` and ``max_step`` are honoured (``method`` is not).
     workers : int
-        Worker processes (1: in this process).
+        Worker processes; 1 runs in this process.
+    batch_size : int
+        Samples per compiled call (and per task sent to a worker).
     trajectories : sample indices
-        Rows of these samples carry their full :class:`~simbev.result.Result`.
+        The rows of these samples carry their full :class:`~simbev.result.Result`.
     fast : bool
-        False runs the reference path (the same rows, slowly): for checks.
+        False runs the reference path (same rows, slowly), for checks.
 
     Yields
     ------
-    EnsembleRow, in sample order. At most ``2 * workers`` batches are in flight, so memory
-    does not grow with the number of samples.
+    EnsembleRow, in sample order. At most ``2 * workers`` batches are in flight and finished
+    rows are handed over at once, so memory does not grow with the number of samples.
+    The rows do not depend on ``workers`` or ``batch_size``.
     """
     settings = settings or SolverSettings()
     if batch_size < 1:
-        raise ValueError("batch_size must be >= 1")
-    use_fast = bool(fast) and _load_kernel() is not None
-    if use_fast:
-        compile_kernel()  # before any worker starts: they inherit (fork) or load (spawn) it
-    pset = _resolve(scenario, None)
-    base = tuple(float(pset[n]) for n in PARAMETER_NAMES)
-    y0 = tuple(float(v) for v in pset.initial_state(scenario.initial_conditions))
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    use_fast = bool(fast) and compile_kernel()  # before any worker starts: they inherit or load it
     keep = frozenset(int(i) for i in trajectories)
     metrics = tuple(metrics)
+    for name in metrics:  # an unknown name would fail every row: refuse it now
+        if name not in _metrics.METRICS and not _metrics._AT.match(name):
+            raise KeyError(_metrics._unknown(name))
 
     def jobs() -> Iterator[_Job]:
         start, chunk = 0, []
         for sample in samples:
             chunk.append(dict(sample))
             if len(chunk) == batch_size:
-                yield _Job(scenario, base, y0, start, tuple(chunk), metrics, settings.rtol, settings.atol_scale,
+                yield _Job(scenario, start, tuple(chunk), metrics, settings.rtol, settings.atol_scale,
                            settings.max_step, keep, use_fast)
                 start += len(chunk)
                 chunk = []
         if chunk:
-            yield _Job(scenario, base, y0, start, tuple(chunk), metrics, settings.rtol, settings.atol_scale,
+            yield _Job(scenario, start, tuple(chunk), metrics, settings.rtol, settings.atol_scale,
                        settings.max_step, keep, use_fast)
 
-    if workers <= 1:
+    if workers == 1:
         for job in jobs():
             yield from _run_job(job)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: dict = {}
-        done_rows: dict[int, list[EnsembleRow]] = {}
+        finished_rows: dict[int, list[EnsembleRow]] = {}
         next_start = 0
         source = jobs()
         exhausted = False
@@ -517,14 +622,14 @@ def ensemble(scenario: Scenario, samples: Iterable[Sample],
                 job = next(source, None)
                 if job is None:
                     exhausted = True
-                    break
-                pending[pool.submit(_run_job, job)] = job.start
+                else:
+                    pending[pool.submit(_run_job, job)] = job.start
             if not pending:
                 break
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for fut in finished:
-                done_rows[pending.pop(fut)] = fut.result()
-            while next_start in done_rows:
-                rows = done_rows.pop(next_start)
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                finished_rows[pending.pop(future)] = future.result()
+            while next_start in finished_rows:
+                rows = finished_rows.pop(next_start)
                 yield from rows
                 next_start += len(rows)

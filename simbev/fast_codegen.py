@@ -161,16 +161,19 @@ def differentiate(expr: Sym, var: str, _memo: dict | None = None) -> Sym:
                 a, b = args
                 da, db = d(a), d(b)
                 if _is_num(db, 0):
-                    # n a^(n-1) a'; written with a^(n-1), not a^n / a, so that a = 0 is finite
+                    # n a^(n-1) a'. For an exponent that is not a whole number >= 1 (a Hill
+                    # coefficient, 2/3) a^(n-1) is infinite at a = 0, where the model has clipped
+                    # its argument (ratelaws.positive): the derivative is taken as 0 there, the
+                    # value complex-step differentiation gives at an argument clipped to 0.
+                    whole = _is_num(b) and float(b.args[0]).is_integer() and b.args[0] >= 1.0
                     if _is_num(b):
                         n = b.args[0]
-                        if n == 2.0:
-                            power = a
-                        else:
-                            power = a ** _num(n - 1.0)
+                        power = a if n == 2.0 else (ONE if n == 1.0 else a ** _num(n - 1.0))
                     else:
                         power = a ** (b - 1.0)
                     out = _mul(_mul(b, power), da)
+                    if not whole and not _is_num(out, 0):
+                        out = Sym._node("piecewise", out, Sym._node("rel", ">", a, ZERO), ZERO)
                 else:
                     # a^b (b' ln a + b a'/a)
                     out = _mul(node, _add(_mul(db, Sym._call("ln", a)), _mul(b, _div(da, a))))

@@ -1,29 +1,31 @@
-"""Compiled integrator of the fast path: Rodas4 with per-state tolerances, doses and outputs.
+"""Compiled integrator of the fast path: a Rosenbrock method with doses, outputs, closed-form PK.
 
 This module is a template. :mod:`simbev.fast` appends its source to the code that
 :mod:`simbev.fast_codegen` generates from the model (``model_prep``, ``model_rhs``,
-``model_rhs_jac``, ``model_pk`` and the constants ``N_PREP``, ``PK_ANALYTIC``, ``PK_DEPOT``,
-``PK_CENTRAL``), and compiles the whole file with numba. The functions use only what numba's
-nopython mode supports; they also run as plain Python (slowly), which the tests use.
+``model_rhs_jac``, ``model_pk``, ``lin_factor``, ``lin_solve`` and the constants ``N_PREP``,
+``ACT``, ``PK_ANALYTIC``, ``PK_DEPOT``, ``PK_CENTRAL``), chooses a tableau, and compiles the
+whole file with numba. The functions use only what numba's nopython mode supports; they also
+run as plain Python (slowly).
 
 Method
 ------
-RODAS4 (Hairer & Wanner 1996, *Solving ODEs II*, sec. IV.7; coefficients of their code
-``rodas.f``): a 6-stage, order-4 Rosenbrock method, L-stable and stiffly accurate, with an
-embedded order-3 solution for error control. Each step takes one exact Jacobian, one LU
-decomposition and six right-hand sides. Being a one-step method it needs no history, so a
-dose instant costs nothing but ending a step there: the step size carries over and there is
-no restart at order one, unlike LSODA/CVODE. Error norm: weighted RMS of the embedded error
+A stiffly accurate Rosenbrock method in the form of Hairer & Wanner's ``rodas.f``: RODAS5P
+(Steinebach 2023; 8 stages, order 5, embedded order 4, with an order-4 continuous extension)
+by default, or RODAS4 (Hairer & Wanner 1996, sec. IV.7; 6 stages, order 4(3)). Each step takes
+one exact Jacobian, one LU decomposition (sparse, generated; dense with pivoting if it
+declines) and one right-hand side per stage. Being one-step methods they need no history, so a
+dose instant costs nothing but ending a step there: the step size carries over and there is no
+restart at order one, unlike LSODA or CVODE. Error norm: weighted RMS of the embedded error
 with weights ``atol_i + rtol * max(|y_i|, |y_new_i|)``; step-size control with Gustafsson's
-predictive controller (as ``rodas.f``).
+predictive controller, as ``rodas.f``.
 
 Doses and outputs
 -----------------
 The run is cut at every event instant, as :func:`simbev.solver.integrate` cuts it; at each cut
 the jumps are added and the infusion rate is set; steps end exactly on the cuts. Outputs
-between cuts come from cubic Hermite interpolation on the accepted step (the values and
-derivatives at both ends; local error O(h^4), the order of the method's own error); an output
-at a cut is the state after the jumps there (right-continuous).
+between cuts come from the method's continuous extension on the accepted step (cubic Hermite
+interpolation for a tableau without one); an output at a cut is the state after the jumps
+there (right-continuous).
 
 Closed-form pharmacokinetics
 ----------------------------
@@ -378,9 +380,9 @@ def solve_sample(p, y0, seg_t, seg_jump, seg_u, out_t, rtol, atol, max_step, max
                 break
             hh = min(h, max_step)
             rest = b - t
-            if rest <= 1.05 * hh:
-                hh = rest
-            elif rest < 2.0 * hh:
+            if rest <= (1.0 if rejected_last else 1.2) * hh:  # stretch a little (not right after
+                hh = rest                                       # a rejection) to end on the cut
+            elif rest < 2.0 * hh:    # or split what is left in two equal steps, not one tiny
                 hh = 0.5 * rest
             if hh < 1e-14 * max(1.0, abs(t)):
                 status = STEP_UNDERFLOW

@@ -180,3 +180,28 @@ def test_changed_model_code_is_refused(sweep_file, tmp_path, monkeypatch):
     monkeypatch.setattr(sweep_module, "model_fingerprint", lambda: "0123456789abcdef")
     with pytest.raises(SweepChangedError, match="model code"):
         run_sweep(path, out, figures=False)
+
+
+def test_sweep_runs_its_samples_through_the_fast_path(sweep_file, tmp_path, monkeypatch):
+    """Issue 7: the fast path is what `simbev sweep` uses (serial executor, same process)."""
+    from simbev import fast
+    from simbev.sweep import run_sweep
+
+    calls = []
+    real = fast.simulate
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fast, "simulate", spy)
+    grid = """\
+name: fastgrid
+scenario: tiny.yaml
+design: grid
+vary:
+  mif_expression: {values: [0.5, 2]}
+metrics: [final_tumor_volume]
+"""
+    outcome = run_sweep(sweep_file(grid), tmp_path / "out", workers=1)
+    assert outcome.ran == outcome.total and len(calls) == outcome.total
