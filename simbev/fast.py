@@ -51,8 +51,8 @@ from .model import PARAMETER_NAMES, ModelParameters
 from .parameters import ParameterSet, load_parameter_set
 from .result import Result, bev_amount_nmol
 from .scenario import Scenario
-from .simulation import output_times
-from .solver import SimulationError, SolverSettings, SolverStats, _apply_jumps, _infusion_rate
+from .simulation import output_times, select_doses
+from .solver import SimulationError, SolverSettings, SolverStats, _apply_jumps, _infusion_rate, event_schedule
 from .solver import integrate as _reference_integrate
 from .states import ATOL, N_STATES, STATE_NAMES, derived
 
@@ -180,19 +180,8 @@ class _Schedule:
 
 
 def _schedule(t_start: float, t_end: float, doses: Sequence[DoseEvent]) -> _Schedule:
-    jumps: dict[float, list[DoseEvent]] = {}
-    cuts = {t_start, t_end}
-    for d in doses:
-        if not (t_start <= d.time <= t_end):
-            raise ValueError(f"dose at day {d.time} outside the run [{t_start}, {t_end}]")
-        if d.route == "iv_infusion":
-            cuts.add(d.time)
-            if d.end < t_end:
-                cuts.add(d.end)
-        else:
-            jumps.setdefault(d.time, []).append(d)
-            cuts.add(d.time)
-    t = np.array(sorted(cuts))
+    cuts, jumps = event_schedule(t_start, t_end, doses)
+    t = np.array(cuts)
     infusions = [d for d in doses if d.route == "iv_infusion"]  # the only doses that set a rate
     return _Schedule(t, tuple(tuple(jumps.get(c, ())) for c in t),
                      np.array([_infusion_rate(infusions, c) if infusions else 0.0 for c in t], dtype=float))
@@ -299,16 +288,8 @@ def _resolve(scenario: Scenario, parameters: Mapping[str, float] | None) -> Para
 
 
 def _doses(scenario: Scenario, params, doses, t_start: float, initial_state) -> tuple[list, list]:
-    """Applied and dropped doses, selected exactly as :func:`simbev.simulate` selects them
-    (``params``: anything ``params[name]`` works on)."""
-    t_end = float(scenario.duration_days)
-    applied, dropped = expand(scenario.treatments, params, t_end)
-    extra = [d for d in doses if d.amount_nmol > 0]
-    applied = sorted(applied + [d for d in extra if d.time <= snap(t_end)], key=lambda d: (d.time, d.regimen))
-    dropped = dropped + [d for d in extra if d.time > snap(t_end)]
-    first = snap(t_start)
-    applied = [d for d in applied if d.time > first or (d.time == first and initial_state is None)]
-    return applied, dropped
+    """Applied and dropped doses, selected exactly as :func:`simbev.simulate` selects them."""
+    return select_doses(scenario, params, doses, t_start, initial_state)
 
 
 def simulate(scenario: Scenario, parameters: Mapping[str, float] | None = None,

@@ -21,6 +21,31 @@ def output_times(t_start: float, t_end: float, every: float) -> np.ndarray:
     return np.array(times)
 
 
+def resolve_parameters(scenario: Scenario, parameters: Mapping[str, float] | None = None):
+    """The species' parameter set with the scenario's overrides, its body weight, then
+    ``parameters`` applied, in that order."""
+    pset = load_parameter_set(scenario.species).with_values(dict(scenario.parameters))
+    if scenario.body_weight_kg is not None:
+        pset = pset.with_values({"body_weight": scenario.body_weight_kg})
+    return pset.with_values(dict(parameters or {}))
+
+
+def select_doses(scenario: Scenario, params, doses: Iterable[DoseEvent] = (), t_start: float = 0.0,
+                 initial_state=None) -> tuple[list[DoseEvent], list[DoseEvent]]:
+    """(applied, dropped) doses of a run: the scenario's regimens expanded with ``params``
+    (anything ``params[name]`` works on) plus ``doses`` given directly; zero amounts are no
+    event; doses after the end are dropped; states are right-continuous, so a state given at
+    ``t_start`` already holds the doses at ``t_start``."""
+    t_end = float(scenario.duration_days)
+    applied, dropped = expand(scenario.treatments, params, t_end)
+    extra = [d for d in doses if d.amount_nmol > 0]
+    applied = sorted(applied + [d for d in extra if d.time <= snap(t_end)], key=lambda d: (d.time, d.regimen))
+    dropped = dropped + [d for d in extra if d.time > snap(t_end)]
+    first = snap(t_start)
+    applied = [d for d in applied if d.time > first or (d.time == first and initial_state is None)]
+    return applied, dropped
+
+
 def simulate(scenario: Scenario, parameters: Mapping[str, float] | None = None,
              doses: Iterable[DoseEvent] = (), initial_state=None, t_start: float = 0.0,
              settings: SolverSettings | None = None) -> Result:
@@ -44,18 +69,9 @@ def simulate(scenario: Scenario, parameters: Mapping[str, float] | None = None,
     settings : SolverSettings, optional
     """
     settings = settings or SolverSettings()
-    pset = load_parameter_set(scenario.species).with_values(dict(scenario.parameters))
-    if scenario.body_weight_kg is not None:
-        pset = pset.with_values({"body_weight": scenario.body_weight_kg})
-    pset = pset.with_values(dict(parameters or {}))
+    pset = resolve_parameters(scenario, parameters)
     t_end = float(scenario.duration_days)
-    applied, dropped = expand(scenario.treatments, pset, t_end)
-    extra = [d for d in doses if d.amount_nmol > 0]
-    applied = sorted(applied + [d for d in extra if d.time <= snap(t_end)], key=lambda d: (d.time, d.regimen))
-    dropped = dropped + [d for d in extra if d.time > snap(t_end)]
-    # States are right-continuous: a state given at t_start already holds the doses at t_start.
-    first = snap(t_start)
-    applied = [d for d in applied if d.time > first or (d.time == first and initial_state is None)]
+    applied, dropped = select_doses(scenario, pset, doses, t_start, initial_state)
     y0 = pset.initial_state(scenario.initial_conditions) if initial_state is None else np.asarray(initial_state, float)
     times = output_times(t_start, t_end, scenario.output_every_days)
     t, Y, stats = integrate(pset.model_parameters(), y0, t_start, t_end, times, applied, settings)

@@ -84,15 +84,10 @@ def _infusion_rate(doses: list[DoseEvent], t: float) -> float:
                if d.route == "iv_infusion" and d.time <= t < d.end)
 
 
-def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[DoseEvent],
-              settings: SolverSettings = SolverSettings()):
-    """Integrate from ``t_start`` to ``t_end`` with ``doses``; return (times, Y, stats).
-
-    ``Y`` has shape (n_states, n_outputs). ``doses`` must lie in ``[t_start, t_end]``.
-    Raises :class:`SimulationError` on solver failure or a non-finite state.
-    """
-    t_start, t_end = snap(t_start), snap(t_end)
-    out = np.array(sorted({snap(t) for t in output_times if t_start <= snap(t) <= t_end}))
+def event_schedule(t_start: float, t_end: float, doses) -> tuple[list[float], dict[float, list[DoseEvent]]]:
+    """Segment boundaries (sorted: start, end, every dose instant and infusion start/end inside
+    the run) and the jumps (bolus and oral doses) at each instant. Raises ``ValueError`` for a
+    dose outside ``[t_start, t_end]``."""
     jumps: dict[float, list[DoseEvent]] = {}
     cuts = {t_start, t_end}
     for d in doses:
@@ -105,7 +100,19 @@ def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[Dos
         else:
             jumps.setdefault(d.time, []).append(d)
             cuts.add(d.time)
-    cuts = sorted(cuts)
+    return sorted(cuts), jumps
+
+
+def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[DoseEvent],
+              settings: SolverSettings = SolverSettings()):
+    """Integrate from ``t_start`` to ``t_end`` with ``doses``; return (times, Y, stats).
+
+    ``Y`` has shape (n_states, n_outputs). ``doses`` must lie in ``[t_start, t_end]``.
+    Raises :class:`SimulationError` on solver failure or a non-finite state.
+    """
+    t_start, t_end = snap(t_start), snap(t_end)
+    out = np.array(sorted({snap(t) for t in output_times if t_start <= snap(t) <= t_end}))
+    cuts, jumps = event_schedule(t_start, t_end, doses)
     atol = settings.atol()
     params_dict = p._asdict()
 
