@@ -18,9 +18,10 @@ the standard response metrics); libRoadRunner runs the SBML export of the same a
 output grid with CVODE (stiff); see :meth:`RoadRunnerArm.run` for why in that order. Both use the same tolerances: relative ``--rtol``
 and simbev's per-state absolute tolerances (``simbev.states.ATOL``).
 
-Printed per arm: ms per simulation (median over ``--repeats`` runs of all patients, one
-process), simulations per second on 1 and 2 worker processes (steady state: model built and
-loaded before the clock starts), the ratio simbev / libRoadRunner, and each tool's worst
+Printed per arm: ms per simulation and simulations per second on 1 and 2 worker processes
+(steady state: workers started, model built and code loaded before the clock starts; the
+patients repeated to about a second of simbev work; the median of ``--repeats`` timings, the
+two tools alternating), the CPU time per simulation, the ratio simbev / libRoadRunner, and each tool's worst
 relative error against a tight reference (simbev's reference path, LSODA at rtol 1e-10 and
 absolute tolerances 1e-3 of the defaults) over ``--subset`` patients, every state at every
 output time, with the floor of tests/regression/test_sbml.py in the denominator
@@ -143,36 +144,51 @@ _RR: RoadRunnerArm | None = None
 def _rr_init(scenario, rtol):
     global _RR
     _RR = RoadRunnerArm(scenario, rtol)
+    _RR.run({})
 
 
 def _rr_chunk(samples):
+    c0 = time.process_time()
     for s in samples:
         _RR.run(s)
-    return len(samples)
+    return len(samples), time.process_time() - c0
 
 
-def _fast_init(scenario):
+def _fast_init(scenario, settings):
     fast.compile_kernel()
-    list(fast.ensemble(scenario, [{}]))  # warm: parameter set read, code loaded
+    list(fast.ensemble(scenario, [{}], settings=settings))  # parameter set read, code loaded
 
 
 def _fast_chunk(args):
     scenario, samples, settings = args
-    return sum(1 for _ in fast.ensemble(scenario, samples, settings=settings))
-
-
-def throughput_2_workers(init, initargs, chunk_fn, chunks) -> float:
-    """Simulations per second of 2 warmed-up worker processes over ``chunks``."""
-    with ProcessPoolExecutor(max_workers=2, initializer=init, initargs=initargs) as pool:
-        list(pool.map(_noop, range(4)))  # start both workers (their initializer runs)
-        t0 = time.perf_counter()
-        done = sum(pool.map(chunk_fn, chunks))
-        return done / (time.perf_counter() - t0)
+    c0 = time.process_time()
+    n = sum(1 for r in fast.ensemble(scenario, samples, settings=settings) if r.status == "ok")
+    assert n == len(samples), f"{len(samples) - n} failed simbev runs"
+    return n, time.process_time() - c0
 
 
 def _noop(_):
     time.sleep(0.05)
     return 0
+
+
+class Workers:
+    """A pool of warmed-up worker processes (model built, code loaded before any timing)."""
+
+    def __init__(self, n: int, init, initargs):
+        self.pool = ProcessPoolExecutor(max_workers=n, initializer=init, initargs=initargs)
+        list(self.pool.map(_noop, range(2 * n)))
+
+    def run(self, fn, chunks) -> tuple[float, float]:
+        """(simulations per second, CPU ms per simulation) over ``chunks``."""
+        t0 = time.perf_counter()
+        done = list(self.pool.map(fn, chunks))
+        wall = time.perf_counter() - t0
+        n = sum(d[0] for d in done)
+        return n / wall, 1e3 * sum(d[1] for d in done) / n
+
+    def close(self):
+        self.pool.shutdown()
 
 
 # Accuracy ----------------------------------------------------------------------------------------
@@ -187,42 +203,36 @@ def worst_error(states: np.ndarray, ref: np.ndarray) -> tuple[float, str, int]:
 # Benchmark ---------------------------------------------------------------------------------------
 
 def bench_arm(scenario, samples, subset, settings, repeats, log):
+    """Timings and accuracy of both tools on one arm (see the module docstring)."""
     rtol = settings.rtol
-    rows = {"simbev": {"ms": [], "cpu": []}, "libRoadRunner": {"ms": [], "cpu": []}}
-    list(fast.ensemble(scenario, samples[:1], settings=settings))  # warm: code loaded, parameter set read
     t0 = time.perf_counter()
-    rr = RoadRunnerArm(scenario, rtol)
-    log(f"  {scenario.name}: libRoadRunner model build {time.perf_counter() - t0:.2f} s (not timed)")
-    rr.run(samples[0])
-
-    def simbev_all():
-        n = sum(1 for r in fast.ensemble(scenario, samples, settings=settings) if r.status == "ok")
-        assert n == len(samples), f"{len(samples) - n} failed simbev runs"
-
-    def roadrunner_all():
-        for s in samples:
-            rr.run(s)
-
-    # one process; the two tools alternate, so that both see the same load from other work
-    for _ in range(repeats):
-        for tool, run in (("simbev", simbev_all), ("libRoadRunner", roadrunner_all)):
-            t0, c0 = time.perf_counter(), time.process_time()
-            run()
-            rows[tool]["ms"].append(1e3 * (time.perf_counter() - t0) / len(samples))
-            rows[tool]["cpu"].append(1e3 * (time.process_time() - c0) / len(samples))
-    for tool in rows:
-        rows[tool]["ms"] = statistics.median(rows[tool]["ms"])
-        rows[tool]["cpu"] = statistics.median(rows[tool]["cpu"])
-    # two workers: the patients, repeated so that simbev has about a second of work (a cheap
-    # arm would otherwise time the hand-over of tasks), in four chunks, two per worker
-    reps = max(1, round(1.0 / (len(samples) * rows["simbev"]["cpu"] / 1e3)))
-    work = samples * reps
+    pools = {("simbev", w): Workers(w, _fast_init, (scenario, settings)) for w in (1, 2)}
+    pools.update({("libRoadRunner", w): Workers(w, _rr_init, (scenario, rtol)) for w in (1, 2)})
+    log(f"  {scenario.name}: workers started, models built ({time.perf_counter() - t0:.1f} s, not timed)")
+    fns = {"simbev": _fast_chunk, "libRoadRunner": _rr_chunk}
+    # The patients, repeated so that simbev has about a second of work per timing (a cheap arm
+    # would otherwise time the hand-over of tasks), in four chunks.
+    sps, _ = pools["simbev", 1].run(_fast_chunk, [(scenario, samples, settings)])
+    work = samples * max(1, round(sps / len(samples)))
     k = -(-len(work) // 4)
     chunks = [work[i:i + k] for i in range(0, len(work), k)]
-    rows["simbev"]["sps2"] = throughput_2_workers(_fast_init, (scenario,), _fast_chunk,
-                                                  [(scenario, c, settings) for c in chunks])
-    rows["libRoadRunner"]["sps2"] = throughput_2_workers(_rr_init, (scenario, rtol), _rr_chunk, chunks)
+    args = {"simbev": [(scenario, c, settings) for c in chunks], "libRoadRunner": chunks}
+    rows = {tool: {"sps1": [], "cpu": [], "sps2": []} for tool in fns}
+    for _ in range(repeats):  # the tools alternate, so that both see the same load from other work
+        for w in (1, 2):
+            for tool in fns:
+                sps, cpu = pools[tool, w].run(fns[tool], args[tool])
+                rows[tool][f"sps{w}"].append(sps)
+                if w == 1:
+                    rows[tool]["cpu"].append(cpu)
+    for pool in pools.values():
+        pool.close()
+    for tool in rows:
+        for key in ("sps1", "cpu", "sps2"):
+            rows[tool][key] = statistics.median(rows[tool][key])
+        rows[tool]["ms"] = 1e3 / rows[tool]["sps1"]
     # accuracy against the tight reference
+    rr = RoadRunnerArm(scenario, rtol)
     for tool in rows:
         rows[tool]["err"] = (0.0, "", 0)
     out = {r.index: r.result for r in fast.ensemble(scenario, subset, settings=settings,
@@ -316,12 +326,12 @@ def main(argv=None) -> int:
             r = rows[tool]
             err = f"{r['err'][0]:.1e} ({r['err'][1]}, {r['err'][2]})"
             print(f"{name if tool == 'simbev' else '':20s} {tool:14s} {r['ms']:8.2f} {r['cpu']:8.2f} "
-                  f"{1e3 / r['ms']:10.1f} {r['sps2']:10.1f} {err:>34s}")
+                  f"{r['sps1']:10.1f} {r['sps2']:10.1f} {err:>34s}")
         s, rr = rows["simbev"], rows["libRoadRunner"]
-        print(f"{'':20s} {'ratio':14s} {'':>8s} {rr['cpu'] / s['cpu']:7.1f}x {rr['ms'] / s['ms']:9.1f}x "
+        print(f"{'':20s} {'ratio':14s} {'':>8s} {rr['cpu'] / s['cpu']:7.1f}x {s['sps1'] / rr['sps1']:9.1f}x "
               f"{s['sps2'] / rr['sps2']:9.1f}x")
-    print("ms/sim: wall time per simulation, one process, median of the repeats (CPU ms: its CPU time);\n"
-          "sims/s 2w: two warmed-up worker processes; ratio: simbev / libRoadRunner throughput")
+    print("ms/sim = 1000 / (sims/s 1w); CPU ms: CPU time per simulation in the worker; sims/s 1w, 2w: one or\n"
+          "two warmed-up worker processes, median of the repeats; ratio: simbev / libRoadRunner")
 
     if args.cohort:
         scenario = arms("human")[2]
