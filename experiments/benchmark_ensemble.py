@@ -31,7 +31,7 @@ output time, with the floor of tests/regression/test_sbml.py in the denominator
 Regenerates everything from nothing: the compiled code goes to a fresh temporary cache
 directory (its one-off compile time is printed), nothing is read from git-ignored files.
 
-    python experiments/benchmark_ensemble.py                  # human and mouse, ~10 min
+    python experiments/benchmark_ensemble.py                  # human and mouse, about 20 min
     python experiments/benchmark_ensemble.py --species human --patients 20 --cohort 2000
 """
 from __future__ import annotations
@@ -49,16 +49,12 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-# The compiled-code cache: a fresh directory, so that the run regenerates everything.
-_CACHE = tempfile.mkdtemp(prefix="simbev-bench-cache-")
-os.environ["SIMBEV_CACHE_DIR"] = _CACHE
-
-import simbev  # noqa: E402
-from simbev import Regimen, Scenario, SolverSettings, fast  # noqa: E402
-from simbev.metrics import RESPONSE_METRICS  # noqa: E402
-from simbev.model import KNOBS, PARAMETER_NAMES  # noqa: E402
-from simbev.sbml import INFUSION_RATE_ID  # noqa: E402
-from simbev.states import ATOL, STATE_NAMES  # noqa: E402
+import simbev
+from simbev import Regimen, Scenario, SolverSettings, fast
+from simbev.metrics import RESPONSE_METRICS
+from simbev.model import KNOBS, PARAMETER_NAMES
+from simbev.sbml import INFUSION_RATE_ID
+from simbev.states import ATOL, STATE_NAMES
 
 DAYS = 180.0
 SKIP = set(KNOBS) | {"bev_molecular_weight", "mtori_molecular_weight", "body_weight"}
@@ -295,6 +291,18 @@ def main(argv=None) -> int:
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
+    # The compiled-code cache: a fresh directory, so that the run regenerates everything (the
+    # worker processes inherit the setting).
+    cache = tempfile.mkdtemp(prefix="simbev-bench-cache-")
+    os.environ["SIMBEV_CACHE_DIR"] = cache
+    try:
+        return _run(args, settings, log)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def _run(args, settings, log) -> int:
+
     import numba
     import roadrunner
 
@@ -362,7 +370,6 @@ def main(argv=None) -> int:
                   f"patients above: {err:.1e}): wall {wall:.1f} s, {failed} failed; CPU {cpu:.1f} s, i.e. "
                   f"{cpu / 2:.1f} s on two idle cores")
     print(f"load average at end {os.getloadavg()[0]:.1f} (2 CPUs shared with other work)")
-    shutil.rmtree(_CACHE, ignore_errors=True)
     return 0
 
 
