@@ -29,7 +29,6 @@ and says so in ``Result.solver``.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.util
 import inspect
@@ -51,7 +50,7 @@ from .model import PARAMETER_NAMES, ModelParameters
 from .parameters import ParameterSet, load_parameter_set
 from .result import Result, bev_amount_nmol
 from .scenario import Scenario
-from .simulation import output_times, select_doses
+from .simulation import output_times, resolve_parameters, select_doses
 from .solver import SimulationError, SolverSettings, SolverStats, _apply_jumps, _infusion_rate, event_schedule
 from .solver import integrate as _reference_integrate
 from .states import ATOL, N_STATES, STATE_NAMES, derived
@@ -273,18 +272,14 @@ def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[Dos
     return out, Y[0], _stats(info[0], sched.t.size)
 
 
-@functools.lru_cache(maxsize=None)
 def _parameter_set(species: str) -> ParameterSet:
-    """The species' parameter set, read once per process (parameter sets are immutable)."""
+    """The species' parameter set (cached by :func:`load_parameter_set`)."""
     return load_parameter_set(species)
 
 
 def _resolve(scenario: Scenario, parameters: Mapping[str, float] | None) -> ParameterSet:
     """Parameters resolved as :func:`simbev.simulate` resolves them."""
-    pset = _parameter_set(scenario.species).with_values(dict(scenario.parameters))
-    if scenario.body_weight_kg is not None:
-        pset = pset.with_values({"body_weight": scenario.body_weight_kg})
-    return pset.with_values(dict(parameters or {}))
+    return resolve_parameters(scenario, parameters)
 
 
 def _doses(scenario: Scenario, params, doses, t_start: float, initial_state) -> tuple[list, list]:

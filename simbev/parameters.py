@@ -7,6 +7,7 @@ plausible range ``[low, high]``.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -120,10 +121,12 @@ def _records_from(raw: Mapping, path: Path) -> dict[str, Parameter]:
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def load_parameter_set(species: str = "mouse") -> ParameterSet:
     """Load the parameter set of ``species`` (``mouse`` or ``human``).
 
-    The species file ``include``s ``common.yaml``; its own entries take precedence.
+    The species file ``include``s ``common.yaml``; its own entries take precedence. Read once
+    per process: a ParameterSet is immutable, so the cached value is shared safely.
     Raises ``ValueError`` for an unknown species or an incomplete set.
     """
     if species not in SPECIES:
