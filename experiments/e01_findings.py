@@ -5,11 +5,18 @@ calibration targets outside the seeds. Regenerates docs/findings.md and docs/fig
     python experiments/e01_findings.py --samples 20    # a quicker look
 
 Robustness samples are checkpointed one per line in results/e01/robustness.jsonl as they
-finish; a rerun (after an interruption, too) resumes and does not recompute them.
+finish; a rerun (after an interruption, too) resumes and does not recompute them. Each line
+carries a fingerprint of the model (the simbev sources and parameter files): lines written by
+another version of the model are ignored, never mixed in.
+
+The runs go through the compiled path (:func:`simbev.fast.simulate`, which agrees with
+:func:`simbev.simulate` to about 1e-5 and falls back to it without numba): the whole script
+takes minutes.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -23,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import simbev  # noqa: E402
-from simbev import DoseEvent, Regimen, Scenario, findings, metrics  # noqa: E402
+from simbev import DoseEvent, Regimen, Scenario, fast, findings, metrics  # noqa: E402
 from simbev.dosing import mg_to_nmol  # noqa: E402
 
 DOCS = ROOT / "docs"
@@ -32,31 +39,44 @@ CACHE = ROOT / "results" / "e01"
 SEED = 20261121
 
 
+def model_fingerprint() -> str:
+    """Hash of every simbev source and parameter file: the robustness rows' model version."""
+    pkg = ROOT / "simbev"
+    h = hashlib.sha256()
+    for path in sorted(list(pkg.rglob("*.py")) + list(pkg.rglob("*.yaml"))):
+        h.update(str(path.relative_to(pkg)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 # --- robustness ---------------------------------------------------------------------------------
 
 def _robustness_sample(args):
-    setting, index = args
+    setting, index, fingerprint = args
     rng = np.random.default_rng([SEED, index, list(findings.SETTINGS).index(setting)])
     params = findings.perturbed_parameters(findings.SETTINGS[setting].species, rng, 0.2)
     try:
         checks = findings.evaluate(setting, params)
-        return {"setting": setting, "index": index, "holds": {c.id: bool(c.holds) for c in checks}}
+        return {"setting": setting, "index": index, "model": fingerprint,
+                "holds": {c.id: bool(c.holds) for c in checks}}
     except Exception as exc:  # a failed sample is kept, with its error
-        return {"setting": setting, "index": index, "error": f"{type(exc).__name__}: {exc}"}
+        return {"setting": setting, "index": index, "model": fingerprint, "error": f"{type(exc).__name__}: {exc}"}
 
 
 def robustness(samples: int, workers: int) -> dict:
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / "robustness.jsonl"
     done = {}
+    fingerprint = model_fingerprint()
     if path.exists():
         for line in path.read_text().splitlines():
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:  # a line cut by a kill: recompute that sample
                 continue
-            done[(row["setting"], row["index"])] = row
-    todo = [(s, i) for s in findings.SETTINGS for i in range(samples) if (s, i) not in done]
+            if row.get("model") == fingerprint:  # rows of another model version are ignored
+                done[(row["setting"], row["index"])] = row
+    todo = [(s, i, fingerprint) for s in findings.SETTINGS for i in range(samples) if (s, i) not in done]
     t0 = time.time()
     with open(path, "a") as fh, ProcessPoolExecutor(workers) as ex:
         futures = [ex.submit(_robustness_sample, job) for job in todo]
@@ -98,8 +118,8 @@ def _cohort_patient(index):
     rng = np.random.default_rng([SEED, 7, index])
     params = findings.perturbed_parameters("human", rng, 0.2)
     s = findings.SETTINGS["human_10mgkg_q2w"]
-    r = simbev.simulate(Scenario("cohort", s.duration_days, species="human", treatments=(s.bevacizumab,)),
-                        parameters=params)
+    r = fast.simulate(Scenario("cohort", s.duration_days, species="human", treatments=(s.bevacizumab,)),
+                      parameters=params)
     v0 = float(r["tumor_volume"][0])
     return {"ttp": metrics.time_to_progression(r), "nadir_ratio": metrics.min_tumor_volume(r) / v0}
 
@@ -113,6 +133,7 @@ def human_cohort(n: int, workers: int) -> dict:
     return {"n": n, "horizon_days": horizon,
             "median_ttp_weeks": float(np.median(ttp) / 7) if np.isfinite(np.median(ttp)) else None,
             "progressed": int(np.isfinite(ttp).sum()),
+            "pfs_26_weeks": float(np.mean(ttp > 26 * 7)),
             "responders": int(responders.sum()),
             "responders_progressing": int((responders & np.isfinite(ttp)).sum())}
 
@@ -240,7 +261,11 @@ def write_report(defaults, robust, calib, figs, samples):
              "40 %; it is compared with an untreated tumour **of the same volume**, because hypoxia, lactate "
              "and macrophage density all depend on size in the model and Castro et al. compared xenografts "
              "harvested at similar sizes (the same-time ratio is reported too). Course-of-therapy findings "
-             "are compared at the same time, 14 days after the first dose. All quantities are intensive "
+             "are compared at the same time, 14 days after the first dose. A human tumour that escapes below "
+             "its starting size is compared with its own pre-treatment state (day 0), as Castro et al. compared "
+             "resistant with paired pre-treatment patient tumours. The untreated MIF-perturbation findings "
+             "(C4, C6, C9) are read about four macrophage half-lives after the start: day 14 in mice "
+             "(half-life 3.5 d), day 140 in patients (35 d). All quantities are intensive "
              "(concentrations, cells per volume, ratios, fractions).", ""]
     settings = list(findings.SETTINGS)
     lines += ["## Summary", "",
@@ -299,6 +324,11 @@ def main(argv=None):
                       (f"{med:.1f} weeks" if med is not None else f"not reached within {cohort['horizon_days']:g} d")
                       + f" (n = {cohort['n']}, {cohort['progressed']} progressed)",
                       _fmt(med is not None and 12 <= med <= 20)])
+        calib.append(["human cohort: progression-free at 6 months ~29 % (Kreisl 2009; band 15-45 %)", "Kreisl 2009",
+                      f"{cohort['pfs_26_weeks']:.0%}", _fmt(0.15 <= cohort["pfs_26_weeks"] <= 0.45)])
+        calib.append(["human cohort: objective responses ~35 % (Kreisl 2009, Macdonald; band 20-50 %)", "Kreisl 2009",
+                      f"{cohort['responders'] / cohort['n']:.0%} with nadir <= 35 % of baseline volume",
+                      _fmt(0.2 <= cohort["responders"] / cohort["n"] <= 0.5)])
         frac = (cohort["responders_progressing"] / cohort["responders"]) if cohort["responders"] else float("nan")
         calib.append(["a sizeable fraction (~half) of initial responders later progress", "Castro 2017",
                       f"{cohort['responders']} responders (nadir <= 35 % of baseline volume), "

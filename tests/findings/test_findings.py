@@ -2,11 +2,13 @@
 
 The criteria (direction and minimum effect size) live in :mod:`simbev.findings`, one per
 finding, with the reasoning in docs/findings.md; the experiment e01 reports the same checks.
-The default setting is the mouse xenograft on bevacizumab 10 mg/kg twice weekly.
+Every finding is checked at the defaults of all three settings (two mouse schedules and the
+human clinical one); the human setting is also checked against its calibration targets.
 """
+import numpy as np
 import pytest
 
-from simbev import findings
+from simbev import Scenario, fast, findings, metrics
 
 
 @pytest.fixture(scope="module")
@@ -14,10 +16,61 @@ def mouse_default():
     return {c.id: c for c in findings.evaluate("mouse_10mgkg_twice_weekly")}
 
 
+@pytest.fixture(scope="module")
+def all_defaults():
+    return {s: {c.id: c for c in findings.evaluate(s)} for s in findings.SETTINGS}
+
+
+@pytest.mark.parametrize("setting", list(findings.SETTINGS))
 @pytest.mark.parametrize("finding", list(findings.FINDINGS))
-def test_finding_holds_at_the_defaults(mouse_default, finding):
-    check = mouse_default[finding]
-    assert check.holds, f"{finding} ({check.finding}) not reproduced: {check.criterion}; measured {check.measured}"
+def test_finding_holds_at_the_defaults(all_defaults, setting, finding):
+    check = all_defaults[setting][finding]
+    assert check.holds, (f"{setting}: {finding} ({check.finding}) not reproduced: {check.criterion}; "
+                         f"measured {check.measured}")
+
+
+def test_human_tumour_escapes_after_a_response(all_defaults):
+    """Kreisl 2009 / Castro 2017: patients respond, then progress within months on therapy."""
+    a1 = all_defaults["human_10mgkg_q2w"]["A1"].measured
+    assert a1["nadir_mm3"] < 0.5 * 20000.0          # a real response (volume more than halved)
+    assert 8 * 7 <= a1["time_to_progression_days"] <= 30 * 7
+    c1 = all_defaults["human_10mgkg_q2w"]["C1"].measured
+    assert c1["escaped"] and c1["matched_on"].startswith("pre-treatment")
+
+
+def test_human_escape_needs_the_slow_m2_route():
+    """With the mouse macrophage kinetics and M2 angiogenic strength the human tumour settles
+    on a plateau and never progresses: the calibrated human values are what make it escape."""
+    s = findings.SETTINGS["human_10mgkg_q2w"]
+    scenario = Scenario("h", s.duration_days, species="human", treatments=(s.bevacizumab,))
+    mouse_like = {"macrophage_death_rate": 0.2, "macrophage_recruitment_rate": 0.02,
+                  "macrophage_m2_proliferation_rate": 0.45, "m2_angiogenesis_strength": 2.0}
+    assert metrics.time_to_progression(fast.simulate(scenario, parameters=mouse_like)) is None
+    assert metrics.time_to_progression(fast.simulate(scenario)) is not None
+
+
+def test_human_cohort_median_time_to_progression_matches_kreisl():
+    """A +-20 % virtual cohort (40 patients, seeded) on 10 mg/kg q2w: median time to progression
+    in Kreisl 2009's 12-20 weeks (median PFS ~16 weeks); some responders progress, some do not."""
+    s = findings.SETTINGS["human_10mgkg_q2w"]
+    scenario = Scenario("h", s.duration_days, species="human", treatments=(s.bevacizumab,))
+    rng = np.random.default_rng(20261121)
+    ttp, responder = [], []
+    for _ in range(40):
+        r = fast.simulate(scenario, parameters=findings.perturbed_parameters("human", rng, 0.2))
+        t = metrics.time_to_progression(r)
+        ttp.append(np.inf if t is None else t)
+        responder.append(metrics.min_tumor_volume(r) <= 0.35 * r["tumor_volume"][0])
+    ttp, responder = np.array(ttp), np.array(responder)
+    assert 12 * 7 <= np.median(ttp) <= 20 * 7
+    progressing = np.isfinite(ttp[responder]).mean()
+    assert 0.3 <= progressing <= 0.9
+
+
+def test_regrowth_is_counted_from_the_nadir_after_the_response(all_defaults):
+    a1 = all_defaults["human_10mgkg_q2w"]["A1"].measured
+    assert a1["nadir_mm3"] <= a1["volume_at_max_response_mm3"]
+    assert a1["regrowth_factor"] == pytest.approx(a1["regrown_to_mm3"] / a1["nadir_mm3"])
 
 
 def test_resistant_tumour_is_sampled_after_escape(mouse_default):
