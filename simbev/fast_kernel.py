@@ -191,14 +191,6 @@ def lu_solve(a, piv, b, n):
         b[i] = s / a[i, i]
 
 
-def _solve(dense, E, dinv, piv, b, n):
-    """``b <- E^-1 b`` with the factorisation of this step (sparse generated, or dense pivoted)."""
-    if dense:
-        lu_solve(E, piv, b, n)
-    else:
-        lin_solve(E, dinv, b)  # noqa: F821
-
-
 def pk_closed_form(s, d0, c0, a_dd, a_cd, a_cc):
     """(D, C) a time ``s`` after the anchor (d0, c0) of the linear depot/plasma subsystem."""
     ed = math.exp(a_dd * s)
@@ -230,43 +222,22 @@ def _pk_at(t, pks):
     return d, c
 
 
-def _full_state(t, y, act, n, yf, pks):
-    """Fill the full state ``yf`` from the integrated states ``y`` and the closed-form PK at ``t``."""
-    for i in range(n):
-        yf[act[i]] = y[i]
+def _pk_rates(t, pks):
+    """(D, C, dD/dt, dC/dt) of the closed-form PK at ``t``; zeros when it is integrated."""
     if PK_ANALYTIC:  # noqa: F821
         d, c = _pk_at(t, pks)
-        yf[PK_DEPOT] = d  # noqa: F821
-        yf[PK_CENTRAL] = c  # noqa: F821
+        return d, c, pks[3] * d, pks[4] * d + pks[5] * c
+    return 0.0, 0.0, 0.0, 0.0
 
 
-def _rhs_reduced(t, y, act, n, yf, fy, out, p, q, u, pks):
-    _full_state(t, y, act, n, yf, pks)
-    model_rhs(t, yf, p, q, u, fy)  # noqa: F821 - defined by the generated code
+def _write_output(Y, io, t, y, act, n, pks):
+    """Output column ``io``: the integrated states ``y`` and the closed-form PK at ``t``."""
     for i in range(n):
-        out[i] = fy[act[i]]
-
-
-def _rhs_jac_reduced(t, y, act, n, yf, fy, f0, J, ft, fjt, p, q, u, pks):
-    """f0 = f(t, y) on the integrated states; J (full) at (t, y); fjt = total d f / d t."""
-    _full_state(t, y, act, n, yf, pks)
-    model_rhs_jac(t, yf, p, q, u, fy, J, ft)  # noqa: F821
-    for i in range(n):
-        f0[i] = fy[act[i]]
-        fjt[i] = ft[act[i]]
+        Y[act[i], io] = y[i]
     if PK_ANALYTIC:  # noqa: F821
-        d = yf[PK_DEPOT]  # noqa: F821
-        c = yf[PK_CENTRAL]  # noqa: F821
-        dd = pks[3] * d
-        dc = pks[4] * d + pks[5] * c
-        for i in range(n):
-            fjt[i] += J[act[i], PK_DEPOT] * dd + J[act[i], PK_CENTRAL] * dc
-
-
-def _write_output(Y, io, t, y, act, n, yf, pks):
-    _full_state(t, y, act, n, yf, pks)
-    for i in range(yf.shape[0]):
-        Y[i, io] = yf[i]
+        d, c = _pk_at(t, pks)
+        Y[PK_DEPOT, io] = d  # noqa: F821
+        Y[PK_CENTRAL, io] = c  # noqa: F821
 
 
 def solve_sample(p, y0, seg_t, seg_jump, seg_u, out_t, rtol, atol, max_step, max_steps, Y, info):
@@ -288,22 +259,20 @@ def solve_sample(p, y0, seg_t, seg_jump, seg_u, out_t, rtol, atol, max_step, max
     act = ACT  # noqa: F821 - the integrated states (all but the closed-form PK ones)
     n = act.shape[0]
 
-    yf = y0.copy()
-    fy = np.zeros(N)
-    J = np.zeros((N, N))
-    ft = np.zeros(N)
     y = np.empty(n)
     for i in range(n):
-        y[i] = yf[act[i]]
+        y[i] = y0[act[i]]
     at = np.empty(n)
     for i in range(n):
         at[i] = atol[act[i]]
     pks[0] = seg_t[0]
     if PK_ANALYTIC:  # noqa: F821
-        pks[1] = yf[PK_DEPOT]  # noqa: F821
-        pks[2] = yf[PK_CENTRAL]  # noqa: F821
+        pks[1] = y0[PK_DEPOT]  # noqa: F821
+        pks[2] = y0[PK_CENTRAL]  # noqa: F821
 
-    E = np.empty((n, n))      # sparse LU (generated lin_factor), or dense LU when it declines
+    Jf = np.empty(N_JF)       # the Jacobian's structural non-zeros (generated model_rhs_jac_r)  # noqa: F821
+    LU = np.empty(N_LU)       # sparse LU factors (generated lin_factor)  # noqa: F821
+    E = np.empty((n, n))      # dense LU with pivoting, when the sparse one declines
     dinv = np.empty(n)
     piv = np.empty(n, np.int64)
     dense = False
@@ -318,6 +287,7 @@ def solve_sample(p, y0, seg_t, seg_jump, seg_u, out_t, rtol, atol, max_step, max
     ys = np.empty(n)
     ynew = np.empty(n)
     rhs = np.empty(n)
+    kv = np.empty(n)
 
     nout = out_t.shape[0]
     io = 0
@@ -353,7 +323,7 @@ def solve_sample(p, y0, seg_t, seg_jump, seg_u, out_t, rtol, atol, max_step, max
         for i in range(n):
             y[i] += seg_jump[s, act[i]]
         while io < nout and out_t[io] <= a:
-            _write_output(Y, io, a, y, act, n, yf, pks)
+            _write_output(Y, io, a, y, act, n, pks)
             io += 1
         if s == nseg - 1:
             break
@@ -361,7 +331,8 @@ def solve_sample(p, y0, seg_t, seg_jump, seg_u, out_t, rtol, atol, max_step, max
         if not (b > a):
             continue
         u = seg_u[s]
-        _rhs_jac_reduced(t, y, act, n, yf, fy, f0, J, ft, fjt, p, q, u, pks)
+        pd, pc, rd, rc = _pk_rates(t, pks)
+        model_rhs_jac_r(t, y, pd, pc, rd, rc, p, q, u, f0, Jf, fjt)  # noqa: F821
         nrhs += 1
         njac += 1
         # The kind of this cut: which states jump and whether the infusion rate rises or falls.
@@ -401,7 +372,8 @@ def solve_sample(p, y0, seg_t, seg_jump, seg_u, out_t, rtol, atol, max_step, max
             h0 = min(h0, b - a)
             for i in range(n):
                 ys[i] = y[i] + h0 * f0[i]
-            _rhs_reduced(t + h0, ys, act, n, yf, fy, fs, p, q, u, pks)
+            pd, pc, rd, rc = _pk_rates(t + h0, pks)
+            model_rhs_r(t + h0, ys, pd, pc, p, q, u, fs)  # noqa: F821
             nrhs += 1
             d2 = 0.0
             for i in range(n):
@@ -433,36 +405,53 @@ def solve_sample(p, y0, seg_t, seg_jump, seg_u, out_t, rtol, atol, max_step, max
             hh = t_new - t
             # Rosenbrock stages ---------------------------------------------------------------
             fac = 1.0 / (hh * TAB_GAMMA)
-            dense = lin_factor(J, fac, E, dinv) != 0  # noqa: F821
+            dense = lin_factor(Jf, fac, LU, dinv) != 0  # noqa: F821
             if dense:
                 ndense += 1
                 for i in range(n):
-                    ai = act[i]
                     for j in range(n):
-                        E[i, j] = -J[ai, act[j]]
-                    E[i, i] += fac
+                        E[i, j] = 0.0
+                    E[i, i] = fac
+                for k in range(Jf.shape[0]):
+                    E[JF_ROW[k], JF_COL[k]] -= Jf[k]  # noqa: F821
                 if lu_factor(E, piv, n) != 0:
                     status = SINGULAR
                     break
             inv_h = 1.0 / hh
+            dt = hh * TAB_D[0]
             for i in range(n):
-                K[0, i] = f0[i] + hh * TAB_D[0] * fjt[i]
-            _solve(dense, E, dinv, piv, K[0], n)
+                kv[i] = f0[i] + dt * fjt[i]
+            if dense:
+                lu_solve(E, piv, kv, n)
+            else:
+                lin_solve(LU, dinv, kv)  # noqa: F821
+            for i in range(n):
+                K[0, i] = kv[i]
             for st in range(1, ns):
+                # ys = y + sum_j A_sj K_j and kv = sum_j C_sj / h K_j, a stage at a time
                 for i in range(n):
-                    acc = y[i]
-                    for j in range(st):
-                        acc += TAB_A[st, j] * K[j, i]
-                    ys[i] = acc
+                    ys[i] = y[i]
+                    kv[i] = 0.0
+                for j in range(st):
+                    aj = TAB_A[st, j]
+                    cj = TAB_C[st, j] * inv_h
+                    for i in range(n):
+                        kj = K[j, i]
+                        ys[i] += aj * kj
+                        kv[i] += cj * kj
                 ct = TAB_CT[st]
-                _rhs_reduced(t_new if ct == 1.0 else t + ct * hh, ys, act, n, yf, fy, fs, p, q, u, pks)
+                ts = t_new if ct == 1.0 else t + ct * hh
+                pd, pc, rd, rc = _pk_rates(ts, pks)
+                model_rhs_r(ts, ys, pd, pc, p, q, u, fs)  # noqa: F821
                 dt = hh * TAB_D[st]
                 for i in range(n):
-                    acc = 0.0
-                    for j in range(st):
-                        acc += TAB_C[st, j] * K[j, i]
-                    K[st, i] = fs[i] + inv_h * acc + dt * fjt[i]
-                _solve(dense, E, dinv, piv, K[st], n)
+                    kv[i] += fs[i] + dt * fjt[i]
+                if dense:
+                    lu_solve(E, piv, kv, n)
+                else:
+                    lin_solve(LU, dinv, kv)  # noqa: F821
+                for i in range(n):
+                    K[st, i] = kv[i]
             nrhs += ns - 1
             # error estimate --------------------------------------------------------------------
             err = 0.0
@@ -508,11 +497,13 @@ def solve_sample(p, y0, seg_t, seg_jump, seg_u, out_t, rtol, atol, max_step, max
             # outputs strictly inside (t, t_new), and at t_new when it is not the cut ----------
             has_out = io < nout and out_t[io] <= t_new and out_t[io] < b
             if t_new < b:
-                _rhs_jac_reduced(t_new, ynew, act, n, yf, fy, f1, J, ft, fjt, p, q, u, pks)
+                pd, pc, rd, rc = _pk_rates(t_new, pks)
+                model_rhs_jac_r(t_new, ynew, pd, pc, rd, rc, p, q, u, f1, Jf, fjt)  # noqa: F821
                 nrhs += 1
                 njac += 1
             elif has_out and nh == 0:
-                _rhs_reduced(t_new, ynew, act, n, yf, fy, f1, p, q, u, pks)
+                pd, pc, rd, rc = _pk_rates(t_new, pks)
+                model_rhs_r(t_new, ynew, pd, pc, p, q, u, f1)  # noqa: F821
                 nrhs += 1
             if has_out and nh > 0:
                 for k in range(nh):
@@ -544,7 +535,7 @@ def solve_sample(p, y0, seg_t, seg_jump, seg_u, out_t, rtol, atol, max_step, max
                     h11 = th3 - th2
                     for i in range(n):
                         rhs[i] = h00 * y[i] + h10 * hh * f0[i] + h01 * ynew[i] + h11 * hh * f1[i]
-                _write_output(Y, io, tau, rhs, act, n, yf, pks)
+                _write_output(Y, io, tau, rhs, act, n, pks)
                 io += 1
             t = t_new
             for i in range(n):
