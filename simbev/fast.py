@@ -101,10 +101,8 @@ def _kernel_source() -> tuple[str, Any]:
 
     gen = fast_codegen.generate_source()
     kernel = inspect.getsource(fast_kernel)
-    names = ["model_prep", "model_rhs", "model_rhs_jac", "model_pk", "lin_factor", "lin_solve", "lu_factor",
-             "lu_solve", "_solve",
-             "pk_closed_form", "_pk_at", "_full_state", "_rhs_reduced", "_rhs_jac_reduced", "_write_output",
-             "solve_sample", "solve_batch"]
+    names = ["model_prep", "model_rhs_r", "model_rhs_jac_r", "model_pk", "lin_factor", "lin_solve", "lu_factor",
+             "lu_solve", "pk_closed_form", "_pk_at", "_pk_rates", "_write_output", "solve_sample", "solve_batch"]
     footer = ["", "# --- compilation (numba) ---", f"TAB_GAMMA, TAB_A, TAB_C, TAB_CT, TAB_D, TAB_EXP, TAB_H = {METHOD}",
               "from numba import njit as _njit",
               "_jit = _njit(cache=True, error_model='numpy', nogil=True, fastmath={'arcp', 'contract'})"]

@@ -15,7 +15,12 @@ sub-expressions, and writes Python source that numba compiles:
     non-zeros are written; the others stay as the caller set them, zero) and ``ft = d rhs / d t``
     (zero for this autonomous model, kept so that a time-dependent term would still be right);
 ``model_pk(p, q, c)``
-    the coefficients of the linear mTOR-inhibitor subsystem (see :func:`linear_pk`).
+    the coefficients of the linear mTOR-inhibitor subsystem (see :func:`linear_pk`);
+``model_rhs_r``, ``model_rhs_jac_r``
+    the same on the integrated states only, with the closed-form PK values as inputs: what the
+    kernel calls (see :func:`_reduced_functions`; the full ones are for the tests);
+``lin_factor(Jf, fac, LU, dinv)``, ``lin_solve(LU, dinv, b)``
+    the sparse LU of the iteration matrix (see :func:`sparse_lu_source`).
 
 Symbolic differentiation (not dual numbers or complex step) is used because the result is
 code: the derivative of every term is written once, the zero entries of the Jacobian cost
@@ -166,11 +171,13 @@ def differentiate(expr: Sym, var: str, _memo: dict | None = None) -> Sym:
                     # its argument (ratelaws.positive): the derivative is taken as 0 there, the
                     # value complex-step differentiation gives at an argument clipped to 0.
                     whole = _is_num(b) and float(b.args[0]).is_integer() and b.args[0] >= 1.0
-                    if _is_num(b):
+                    if not whole:
+                        # a^(n-1) as a^n / a (a > 0 under the condition below): the power that
+                        # the right-hand side computes anyway, not a second one
+                        power = _div(node, a)
+                    else:
                         n = b.args[0]
                         power = a if n == 2.0 else (ONE if n == 1.0 else a ** _num(n - 1.0))
-                    else:
-                        power = a ** (b - 1.0)
                     out = _mul(_mul(b, power), da)
                     if not whole and not _is_num(out, 0):
                         out = Sym._node("piecewise", out, Sym._node("rel", ">", a, ZERO), ZERO)
@@ -474,59 +481,158 @@ PIVOT_THRESHOLD = 1e-8
 
 
 def sparse_lu_source(jac_pattern: list[tuple[int, int]], act: list[int]) -> list[str]:
-    """Source of ``lin_factor(J, fac, E, dinv)`` and ``lin_solve(E, dinv, b)``.
+    """Source of ``lin_factor(Jf, fac, LU, dinv)`` and ``lin_solve(LU, dinv, b)``.
 
-    ``lin_factor`` forms the iteration matrix of the integrated states, ``E = fac I - J[act, act]``
-    (``act`` the integrated states, ``J`` the full Jacobian), and factorises it as ``L U`` in the
+    ``Jf`` holds the structural non-zeros of the Jacobian among the integrated states ``act``
+    in the order of :func:`reduced_pattern` (what ``model_rhs_jac_r`` writes). ``lin_factor``
+    forms the iteration matrix ``E = fac I - J[act, act]`` and factorises it as ``L U`` in the
     Markowitz order without pivoting, as straight-line code over the structural non-zeros and
     their fill-in only (the approach of KPP, the kinetic pre-processor, for stiff chemistry).
-    It returns 1 if a pivot is below ``PIVOT_THRESHOLD`` times the largest entry of its row of
-    ``E`` (then the caller falls back to a pivoted dense factorisation), else 0. ``dinv``
-    receives the inverse pivots. ``lin_solve`` overwrites ``b`` with ``E^-1 b``.
+    The entries live in local variables while it works (no stores and re-loads through memory
+    that might alias), and the off-diagonal factors are stored in ``LU``, in the order
+    ``lin_solve`` reads them; ``dinv`` receives the inverse pivots. It returns 1 if a pivot is
+    below ``PIVOT_THRESHOLD`` times the largest entry of its row of ``E`` (then the caller
+    falls back to a pivoted dense factorisation; ``LU`` is then meaningless), else 0.
+    ``lin_solve`` overwrites ``b`` with ``E^-1 b``, working on local copies of ``b``.
     """
     n = len(act)
-    pos = {a: i for i, a in enumerate(act)}
-    base = {(pos[i], pos[j]) for i, j in jac_pattern if i in pos and j in pos}
-    order, filled = markowitz_order(base, n)
+    base, jf_index = reduced_pattern(jac_pattern, act)
+    order, filled = markowitz_order(set(base), n)
+    base = set(base)
     rank = {k: r for r, k in enumerate(order)}
-    lines = ["def lin_factor(J, fac, E, dinv):"]
+    # the storage order of the factors: as lin_solve reads them (forward, then backward)
+    lu_index: dict[tuple[int, int], int] = {}
+    for k in order:
+        for i in range(n):
+            if rank[i] > rank[k] and (i, k) in filled:
+                lu_index[(i, k)] = len(lu_index)
+    for k in reversed(order):
+        for j in range(n):
+            if rank[j] > rank[k] and (k, j) in filled:
+                lu_index[(k, j)] = len(lu_index)
+
+    def e(i, j):
+        return f"e{i}_{j}"
+
+    lines = ["def lin_factor(Jf, fac, LU, dinv):"]
     for i in range(n):
         for j in range(n):
             if (i, j) not in filled:
                 continue
             if i == j:
-                expr = f"fac - J[{act[i]}, {act[j]}]" if (i, j) in base else "fac"
+                expr = f"fac - Jf[{jf_index[(i, j)]}]" if (i, j) in base else "fac"
             else:
-                expr = f"-J[{act[i]}, {act[j]}]" if (i, j) in base else "0.0"
-            lines.append(f"    E[{i}, {j}] = {expr}")
-    for i in range(n):
-        entries = [f"abs(E[{i}, {j}])" for j in range(n) if (i, j) in base or i == j]
-        lines.append(f"    r{i} = max({', '.join(entries)})" if len(entries) > 1 else f"    r{i} = {entries[0]}")
+                expr = f"-Jf[{jf_index[(i, j)]}]" if (i, j) in base else "0.0"
+            lines.append(f"    {e(i, j)} = {expr}")
+    for i in range(n):  # the largest entry of each row of E, for the pivot test
+        lines.append(f"    r{i} = abs({e(i, i)})")
+        for j in range(n):
+            if j != i and (i, j) in base:
+                lines.append(f"    a = abs({e(i, j)})")
+                lines.append(f"    r{i} = a if a > r{i} else r{i}")
+    lines.append("    bad = 0")
     for k in order:
-        lines.append(f"    d = E[{k}, {k}]")
+        lines.append(f"    d = {e(k, k)}")
         lines.append(f"    if not (abs(d) > {PIVOT_THRESHOLD!r} * r{k}):")
-        lines.append("        return 1")
-        lines.append("    inv = 1.0 / d")
-        lines.append(f"    dinv[{k}] = inv")
+        lines.append("        bad = 1")
+        lines.append("        d = 1.0")
+        lines.append(f"    inv{k} = 1.0 / d")
         rows = [i for i in range(n) if rank[i] > rank[k] and (i, k) in filled]
         cols = [j for j in range(n) if rank[j] > rank[k] and (k, j) in filled]
         for i in rows:
-            lines.append(f"    m = E[{i}, {k}] * inv")
-            lines.append(f"    E[{i}, {k}] = m")
+            lines.append(f"    {e(i, k)} = {e(i, k)} * inv{k}")
             for j in cols:
-                lines.append(f"    E[{i}, {j}] -= m * E[{k}, {j}]")
-    lines.append("    return 0")
+                lines.append(f"    {e(i, j)} = {e(i, j)} - {e(i, k)} * {e(k, j)}")
+    for (i, j), idx in lu_index.items():
+        lines.append(f"    LU[{idx}] = {e(i, j)}")
+    for k in range(n):
+        lines.append(f"    dinv[{k}] = inv{k}")
+    lines.append("    return bad")
     lines.append("")
-    lines.append("def lin_solve(E, dinv, b):")
+    lines.append("def lin_solve(LU, dinv, b):")
+    for i in range(n):
+        lines.append(f"    x{i} = b[{i}]")
     for k in order:  # forward: L (unit diagonal)
         for i in range(n):
             if rank[i] > rank[k] and (i, k) in filled:
-                lines.append(f"    b[{i}] -= E[{i}, {k}] * b[{k}]")
+                lines.append(f"    x{i} = x{i} - LU[{lu_index[(i, k)]}] * x{k}")
     for k in reversed(order):  # backward: U
-        terms = [f" - E[{k}, {j}] * b[{j}]" for j in range(n) if rank[j] > rank[k] and (k, j) in filled]
-        lines.append(f"    b[{k}] = (b[{k}]{''.join(terms)}) * dinv[{k}]")
+        terms = [f" - LU[{lu_index[(k, j)]}] * x{j}" for j in range(n) if rank[j] > rank[k] and (k, j) in filled]
+        lines.append(f"    x{k} = (x{k}{''.join(terms)}) * dinv[{k}]")
+    for i in range(n):
+        lines.append(f"    b[{i}] = x{i}")
+    lines.append("")
+    lines.append(f"N_LU = {max(len(lu_index), 1)}")
     lines.append("")
     return lines
+
+
+def reduced_pattern(jac_pattern: list[tuple[int, int]], act: list[int]):
+    """The Jacobian's structural non-zeros among the integrated states ``act``, as positions
+    in ``act`` (sorted), and their index in the flat array ``Jf`` of ``model_rhs_jac_r``."""
+    pos = {a: i for i, a in enumerate(act)}
+    base = sorted((pos[i], pos[j]) for i, j in jac_pattern if i in pos and j in pos)
+    return base, {ij: k for k, ij in enumerate(base)}
+
+
+def _reduced_functions(em: _Emitter, prep_index: dict, rhs_ids: list, jac_ids: dict, ft_ids: dict,
+                       pk: LinearPK | None, act: list[int]) -> list[str]:
+    """``model_rhs_r`` and ``model_rhs_jac_r``: the right-hand side and Jacobian on the
+    integrated states only, which the kernel uses (no copies into and out of a full state).
+
+    ``model_rhs_r(t, y, pd, pc, p, q, u, dy)``: ``y`` and ``dy`` are the integrated states
+    (``ACT`` order); ``pd`` and ``pc`` the closed-form depot and plasma values of the mTOR
+    inhibitor (unused when it is integrated). ``model_rhs_jac_r(t, y, pd, pc, rd, rc, p, q, u,
+    dy, Jf, fjt)`` also writes the Jacobian's structural non-zeros among the integrated states
+    into ``Jf`` (order of :func:`reduced_pattern`) and the total time derivative
+    ``fjt = df/dt + df/dD rd + df/dC rc`` with ``rd``, ``rc`` the time derivatives of the
+    closed-form ``D`` and ``C``.
+    """
+    pos = {a: i for i, a in enumerate(act)}
+    depot, central = (pk.depot, pk.central) if pk else (-1, -1)
+
+    def var(name: str) -> str:
+        if name == TIME_ID:
+            return "t"
+        if name == INFUSION_RATE_ID:
+            return "u"
+        idx = STATE_INDEX[name]
+        if idx == depot:
+            return "pd"
+        if idx == central:
+            return "pc"
+        return f"y[{pos[idx]}]"
+
+    def function(header: str, jacobian: bool) -> list[str]:
+        wr = _Writer(em, prep_index, var)
+        lines: list[str] = []
+
+        def emit(target: str, text_of) -> None:
+            wr.lines = []
+            text = text_of()
+            lines.extend(wr.lines)
+            lines.append(f"    {target} = {text}")
+
+        for r, i in enumerate(act):
+            emit(f"dy[{r}]", lambda i=i: wr.ref(rhs_ids[i]))
+        if jacobian:
+            pattern, _ = reduced_pattern(sorted(jac_ids), act)
+            for k, (r, c) in enumerate(pattern):
+                emit(f"Jf[{k}]", lambda r=r, c=c: wr.ref(jac_ids[(act[r], act[c])]))
+            for r, i in enumerate(act):
+                def total(i=i):
+                    terms = []
+                    if i in ft_ids:
+                        terms.append(wr.ref(ft_ids[i]))
+                    for state, rate in ((depot, "rd"), (central, "rc")):
+                        if (i, state) in jac_ids:
+                            terms.append(f"{wr.ref(jac_ids[(i, state)])} * {rate}")
+                    return " + ".join(terms) if terms else "0.0"
+                emit(f"fjt[{r}]", total)
+        return [header, *lines, ""]
+
+    return (function("def model_rhs_r(t, y, pd, pc, p, q, u, dy):", False)
+            + function("def model_rhs_jac_r(t, y, pd, pc, rd, rc, p, q, u, dy, Jf, fjt):", True))
 
 
 @dataclass(frozen=True)
@@ -609,13 +715,18 @@ def generate_source(rates: dict[str, Sym] | None = None, analytic_pk: bool = Tru
                     + [(f"ft[{i}]", nid) for i, nid in ft_ids.items()])
     out += function("def model_pk(p, q, c):", [(f"c[{k}]", nid) for k, nid in enumerate(pk_ids)])
     act = [i for i in range(N_STATES) if not (pk and i in (pk.depot, pk.central))]
+    out += _reduced_functions(em, prep_index, rhs_ids, jac_ids, ft_ids, pk, act)
     out += sparse_lu_source(sorted(jac_ids), act)
+    pattern, _ = reduced_pattern(sorted(jac_ids), act)
     out += [f"N_PREP = {max(len(prep_nodes), 1)}",
             f"ACT = np.array({act!r}, dtype=np.int64)",
             f"PK_ANALYTIC = {bool(pk)}",
             f"PK_DEPOT = {pk.depot if pk else -1}",
             f"PK_CENTRAL = {pk.central if pk else -1}",
             f"JACOBIAN_PATTERN = {sorted(jac_ids)!r}",
+            f"N_JF = {max(len(pattern), 1)}",
+            f"JF_ROW = np.array({[i for i, _ in pattern]!r}, dtype=np.int64)",
+            f"JF_COL = np.array({[j for _, j in pattern]!r}, dtype=np.int64)",
             ""]
     source = "\n".join(out)
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]

@@ -153,22 +153,61 @@ def test_sparse_lu_solves_and_declines_a_tiny_pivot(generated):
     y = pset.initial_state()
     y[STATE_INDEX["bev_central"]] = 100.0
     dy, J, ft = np.zeros(19), np.zeros((19, 19)), np.zeros(19)
-    generated["model_rhs_jac"](0.0, y, pv, q, 0.0, dy, J, ft)
+    with np.errstate(all="ignore"):  # 0/0 in a branch not taken (a clipped Hill argument)
+        generated["model_rhs_jac"](0.0, y, pv, q, 0.0, dy, J, ft)
     act = generated["ACT"]
     n = act.size
+    rows, cols = generated["JF_ROW"], generated["JF_COL"]
+    Jf = J[act[rows], act[cols]]  # the structural non-zeros, as model_rhs_jac_r writes them
     for fac in (1e5, 10.0, 0.1):
-        E, dinv = np.zeros((n, n)), np.zeros(n)
-        assert generated["lin_factor"](J, fac, E, dinv) == 0
+        LU, dinv = np.zeros(generated["N_LU"]), np.zeros(n)
+        assert generated["lin_factor"](Jf, fac, LU, dinv) == 0
         A = fac * np.eye(n) - J[np.ix_(act, act)]
         b = np.linspace(1.0, 2.0, n)
         x = b.copy()
-        generated["lin_solve"](E, dinv, x)
+        generated["lin_solve"](LU, dinv, x)
         np.testing.assert_allclose(A @ x, b, rtol=1e-9, atol=1e-9 * np.abs(b).max())
     # a singular iteration matrix (a row of E that is zero) is declined, for the dense fallback
     J2 = J.copy()
     J2[act[3], :] = 0.0
     J2[act[3], act[3]] = 10.0
-    assert generated["lin_factor"](J2, 10.0, np.zeros((n, n)), np.zeros(n)) == 1
+    Jf2 = J2[act[rows], act[cols]]
+    assert generated["lin_factor"](Jf2, 10.0, np.zeros(generated["N_LU"]), np.zeros(n)) == 1
+
+
+@pytest.mark.parametrize("species", ["mouse", "human"])
+@pytest.mark.parametrize("analytic_pk", [True, False])
+def test_reduced_functions_equal_the_full_ones(species, analytic_pk):
+    """model_rhs_r and model_rhs_jac_r (the integrated states only, the closed-form PK as
+    inputs) give the full functions' values; fjt adds the PK states' time derivatives through
+    the Jacobian's columns."""
+    ns = fast_codegen.generate(analytic_pk=analytic_pk)
+    act, rows, cols = ns["ACT"], ns["JF_ROW"], ns["JF_COL"]
+    rng = np.random.default_rng(5)
+    base = simbev.load_parameter_set(species)
+    for _ in range(3):
+        pv = np.array(base.with_values(random_parameters(species, rng)).model_parameters(), dtype=float)
+        q = np.zeros(ns["N_PREP"])
+        ns["model_prep"](pv, q)
+        for y in _random_states(rng, base.initial_state(), 2):
+            u = float(rng.uniform(0.0, 1e3))
+            dy, J, ft = np.zeros(19), np.zeros((19, 19)), np.zeros(19)
+            with np.errstate(all="ignore"):
+                ns["model_rhs_jac"](0.0, y, pv, q, u, dy, J, ft)
+            i_d, i_c = STATE_INDEX["mtori_depot"], STATE_INDEX["mtori_central"]
+            rd, rc = (float(rng.normal()), float(rng.normal())) if analytic_pk else (0.0, 0.0)
+            f, Jf, fjt, f2 = np.zeros(act.size), np.zeros(ns["N_JF"]), np.zeros(act.size), np.zeros(act.size)
+            with np.errstate(all="ignore"):
+                ns["model_rhs_jac_r"](0.0, y[act], y[i_d], y[i_c], rd, rc, pv, q, u, f, Jf, fjt)
+                ns["model_rhs_r"](0.0, y[act], y[i_d], y[i_c], pv, q, u, f2)
+            np.testing.assert_array_equal(f, dy[act])
+            np.testing.assert_array_equal(f2, dy[act])
+            np.testing.assert_array_equal(Jf, J[act[rows], act[cols]])
+            reduced = np.zeros((act.size, act.size))
+            reduced[rows, cols] = Jf
+            np.testing.assert_array_equal(reduced, J[np.ix_(act, act)])  # no structural non-zero lost
+            expected = ft[act] + J[act, i_d] * rd + J[act, i_c] * rc
+            np.testing.assert_allclose(fjt, expected, rtol=1e-14, atol=1e-300)
 
 
 @pytest.mark.parametrize("tableau, order", [(fast_kernel.RODAS4, 4), (fast_kernel.RODAS5P, 5)])
