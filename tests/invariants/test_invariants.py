@@ -6,7 +6,7 @@ import simbev
 from simbev import DoseEvent, Regimen, Scenario, SolverSettings
 from simbev.states import ATOL, STATE_INDEX as S
 
-from conftest import HUMAN_BEV, MOUSE_BEV, MOUSE_MTORI, random_parameters
+from simbev_testdata import HUMAN_BEV, MOUSE_BEV, MOUSE_MTORI, random_parameters
 
 N_DRAWS = 12
 

@@ -29,7 +29,7 @@ from simbev import Regimen, Scenario, SimulationError, SolverSettings, fast, fas
 from simbev.metrics import RESPONSE_METRICS, compute
 from simbev.states import ATOL, STATE_INDEX, STATE_NAMES
 
-from conftest import HUMAN_BEV, MOUSE_BEV, MOUSE_MTORI, random_parameters
+from simbev_testdata import HUMAN_BEV, MOUSE_BEV, MOUSE_MTORI, random_parameters
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "configs" / "scenarios"
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))

@@ -6,7 +6,7 @@ import simbev
 from simbev import Scenario, SimulationError, SolverSettings
 from simbev.states import ATOL, STATE_NAMES
 
-from conftest import MOUSE_BEV, MOUSE_MTORI
+from simbev_testdata import MOUSE_BEV, MOUSE_MTORI
 
 
 @pytest.mark.parametrize("method", ["LSODA", "BDF"])
