@@ -293,6 +293,12 @@ def write_report(defaults, robust, calib, figs, samples):
               "| target | source | measured | met |", "|---|---|---|---|"]
     for row in calib:
         lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "Parameters set to reach these targets (from the notes in the parameter files):", "",
+              "| parameter | set | value | unit | note |", "|---|---|---|---|---|"]
+    for species in ("mouse", "human"):
+        for name, rec in simbev.load_parameter_set(species).records.items():
+            if "calibrated" in (rec.note or ""):
+                lines.append(f"| `{name}` | {species} | {rec.value:g} | {rec.unit} | {rec.note} |")
     lines += ["", "## Figures", ""] + [f"![{f}](figures/{f})" for f in figs] + [""]
     (DOCS / "findings.md").write_text("\n".join(lines), encoding="utf-8")
 
