@@ -54,15 +54,37 @@ def test_bad_scheduler_address_is_an_input_error():
         DaskExecutor("tcp://127.0.0.1:9", timeout=1)
 
 
-KILL_SWEEP = """\
+# The killed sweep must still be running when the test kills it, however fast the compiled path
+# gets: each sample is a year of daily oral dosing (tens of milliseconds), and there are 60.
+KILL_SAMPLES = 60
+KILL_SCENARIO = """\
+name: slow
+duration_days: 365
+output_every_days: 1
+treatments:
+  - drug: bevacizumab
+    dose: 10 mg/kg
+    route: iv_bolus
+    start_day: 2
+    every_days: 3.5
+    stop_day: 365
+  - drug: mtor_inhibitor
+    dose: 2 mg/kg
+    route: oral
+    start_day: 2
+    every_days: 1
+    stop_day: 365
+"""
+
+KILL_SWEEP = f"""\
 name: killed
-scenario: tiny.yaml
+scenario: slow.yaml
 design: latin_hypercube
-samples: 30
+samples: {KILL_SAMPLES}
 seed: 3
 vary:
-  mif_expression: {low: 0.2, high: 5, scale: log}
-  treatments.0.dose: {low: 2 mg/kg, high: 10 mg/kg}
+  mif_expression: {{low: 0.2, high: 5, scale: log}}
+  treatments.0.dose: {{low: 2 mg/kg, high: 10 mg/kg}}
 metrics: [final_tumor_volume, time_to_progression]
 """
 
@@ -103,6 +125,7 @@ def _group_alive(pgid: int) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_resume_after_sigkill(sweep_file, tmp_path, workers):
+    sweep_file(KILL_SCENARIO, "slow.yaml")
     path = sweep_file(KILL_SWEEP)
     out = tmp_path / "out"
     db_path = out / "sweep.sqlite"
@@ -128,14 +151,14 @@ def test_resume_after_sigkill(sweep_file, tmp_path, workers):
             pass
     assert proc.returncode == -signal.SIGKILL
     before = _finished(db_path)
-    assert 6 <= len(before) < 30, "killed half-way"
+    assert 6 <= len(before) < KILL_SAMPLES, "killed half-way"
     assert not (out / "results.csv").exists()
 
     resumed = subprocess.run([sys.executable, "-c", RUNNER, str(path), str(out), str(workers)],
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     after = _finished(db_path)
-    assert len(after) == 30
+    assert len(after) == KILL_SAMPLES
     # finished samples were not run again: one attempt each, still
     assert all(after[key] == 1 for key in before)
     with sqlite3.connect(db_path) as db:
@@ -143,7 +166,7 @@ def test_resume_after_sigkill(sweep_file, tmp_path, workers):
     assert len(runs) == 2 and runs[0][0] is None and runs[1][0] is not None
 
     reference = run_sweep(path, tmp_path / "reference", figures=False)
-    assert reference.ok == 30
+    assert reference.ok == KILL_SAMPLES
     assert (out / "results.csv").read_bytes() == (tmp_path / "reference" / "results.csv").read_bytes()
     assert {p.name for p in out.iterdir()} >= {"results.csv", "sweep.sqlite", "tumor_curves.png"}
     assert not list(out.glob("*.part"))
@@ -153,7 +176,7 @@ def test_no_output_on_stderr_without_a_terminal(sweep_file, tmp_path):
     """Library code does not print, and the progress bar stays off when stderr is not a tty."""
     code = textwrap.dedent(f"""
         from simbev.sweep import run_sweep
-        run_sweep({str(sweep_file(KILL_SWEEP.replace('samples: 30', 'samples: 3')))!r}, {str(tmp_path / 'o')!r},
+        run_sweep({str(sweep_file(KILL_SWEEP.replace(f'samples: {KILL_SAMPLES}', 'samples: 3').replace('slow.yaml', 'tiny.yaml')))!r}, {str(tmp_path / 'o')!r},
                   progress=None, figures=False)
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
