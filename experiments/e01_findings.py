@@ -6,7 +6,7 @@ calibration targets outside the seeds. Regenerates docs/findings.md and docs/fig
 
 Robustness samples are checkpointed one per line in results/e01/robustness.jsonl as they
 finish; a rerun (after an interruption, too) resumes and does not recompute them. Each line
-carries a fingerprint of the model (the simbev sources and parameter files): lines written by
+carries a fingerprint of the model (its sources, parameter files and the checks): lines written by
 another version of the model are ignored, never mixed in.
 
 The runs go through the compiled path (:func:`simbev.fast.simulate`, which agrees with
@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 import simbev  # noqa: E402
 from simbev import DoseEvent, Regimen, Scenario, fast, findings, metrics  # noqa: E402
 from simbev.dosing import mg_to_nmol  # noqa: E402
+from simbev.sweep import model_fingerprint as model_version  # noqa: E402
 
 DOCS = ROOT / "docs"
 FIGS = DOCS / "figures"
@@ -40,12 +41,10 @@ SEED = 20261121
 
 
 def model_fingerprint() -> str:
-    """Hash of every simbev source and parameter file: the robustness rows' model version."""
-    pkg = ROOT / "simbev"
-    h = hashlib.sha256()
-    for path in sorted(list(pkg.rglob("*.py")) + list(pkg.rglob("*.yaml"))):
-        h.update(str(path.relative_to(pkg)).encode())
-        h.update(path.read_bytes())
+    """The robustness rows' model version: the sweeps' fingerprint of the model, parameter,
+    solver and dosing sources (:func:`simbev.sweep.model_fingerprint`) and the checks."""
+    h = hashlib.sha256(model_version().encode())
+    h.update((ROOT / "simbev" / "findings.py").read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -4,9 +4,9 @@ named ``conftest`` clash when a subset of the suite is collected in another orde
 from __future__ import annotations
 
 import numpy as np
+
 import simbev
-from simbev import DoseEvent, Regimen, Scenario
-from simbev.dosing import mg_to_nmol
+from simbev import Regimen
 
 MOUSE_BEV = Regimen("bevacizumab", (10.0, "mg/kg"), "iv_bolus", start_day=7, every_days=3.5, stop_day=60)
 MOUSE_MTORI = Regimen("mtor_inhibitor", (2.0, "mg/kg"), "oral", start_day=7, every_days=1, stop_day=60)
