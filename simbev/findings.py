@@ -1,4 +1,4 @@
-"""The published findings of MODEL.md as checks that run the model, each with a negative control.
+"""The published findings as checks that run the model, each with a negative control.
 
 Each check compares simulated arms and returns a :class:`Check`: what was compared, the numbers
 measured, the criterion (direction and a minimum effect size) and whether it holds. Nothing is
@@ -51,10 +51,12 @@ from .dosing import Regimen
 from .scenario import Scenario
 from .states import STATE_NAMES
 
-#: Humane end point of a subcutaneous mouse xenograft, mm^3. Used when the parameter set
-#: carries none (see :func:`humane_end_point_mm3`). Workman et al. 2010, UKCCCR guidelines
-#: (Br J Cancer 102:1555): a subcutaneous tumor in a mouse should not exceed a mean diameter of
-#: 1.2 cm for therapeutic studies (~0.9-1.5 cm^3); 1.5 cm^3 is the usual institutional limit.
+#: Humane end point of a subcutaneous mouse xenograft, mm^3, used when the parameter set carries
+#: none (see :func:`humane_end_point_mm3`): about 1.5 g of tumor, 7.5 % of a 20 g mouse, inside
+#: the 5-10 % of body weight (about 1.6 cm diameter for a 20 g mouse) at which institutional
+#: policies end subcutaneous tumor studies (Wayne State University IACUC SOP "Monitoring tumor
+#: growth in rodents"; University of Washington OAW "Limitations on tumor size": 10 % of body
+#: weight or a 20 mm mean diameter), and the ~1.5-2 cm^3 at which xenograft studies end.
 MOUSE_HUMANE_END_POINT_MM3 = 1500.0
 
 #: Eight weeks of therapy: the horizon within which the route-sufficiency checks look for escape.
@@ -511,7 +513,7 @@ def _a1(arms):
     j = int(np.argmin(gl)) if gl.size else 0
     rise = float(gl[j + 1:].max() - gl[j]) if gl.size > j + 1 else 0.0
     m = {"min_ratio_to_untreated": float(ratio[i_min]), "day_of_max_response": t_min,
-         "nadir_mm3": v_nadir, "regrown_to_mm3": v_later, "regrowth_factor": v_later / v_nadir,
+         "volume_at_max_response_mm3": _at(bev, "tumor_volume", t_min), "nadir_mm3": v_nadir, "regrown_to_mm3": v_later, "regrowth_factor": v_later / v_nadir,
          "read_until_day": until}
     mw = {"lowest_growth_rate_on_bev": float(gl[j]) if gl.size else float("nan"),
           "day_of_lowest": float(tl[j]) if gl.size else float("nan"), "rise_after": rise}
