@@ -59,6 +59,9 @@ from .states import STATE_NAMES
 #: weight or a 20 mm mean diameter), and the ~1.5-2 cm^3 at which xenograft studies end.
 MOUSE_HUMANE_END_POINT_MM3 = 1500.0
 
+#: The parameter holding the end point, where the parameter set defines it.
+ENDPOINT_PARAMETER = "endpoint_tumor_volume"
+
 #: Eight weeks of therapy: the horizon within which the route-sufficiency checks look for escape.
 ESCAPE_HORIZON_DAYS = 56.0
 
@@ -215,9 +218,11 @@ NO_VEGF_BINDING = {"bev_vegf_kon": 0.0}
 # --- perturbed parameter sets -------------------------------------------------------------------
 
 #: Parameters never perturbed in robustness samples: the experimental knobs (their meaning is
-#: fixed), molecular weights and the body weight (known exactly for a given animal or patient).
+#: fixed), molecular weights and the body weight (known exactly for a given animal or patient),
+#: and the end point (a rule of the experiment, not biology).
 FIXED = frozenset({"mif_expression", "vegf_mif_induction", "bev_mif_binding", "lactate_mtor_coupling",
-                   "glut2_induction", "bev_molecular_weight", "mtori_molecular_weight", "body_weight"})
+                   "glut2_induction", "bev_molecular_weight", "mtori_molecular_weight", "body_weight",
+                   ENDPOINT_PARAMETER})
 
 
 def perturbed_parameters(species: str, rng: np.random.Generator, spread: float = 0.2) -> dict[str, float]:
@@ -234,14 +239,15 @@ def perturbed_parameters(species: str, rng: np.random.Generator, spread: float =
 
 
 def humane_end_point_mm3(species: str, parameters: Mapping[str, float] | None = None) -> float | None:
-    """Tumor volume (mm^3) at which an arm stops being read; ``None``: no end point (patients,
-    whose runs are read over the clinical horizon). A parameter ``humane_end_point_volume`` in
-    the parameter set, if the model defines one, takes precedence over the constant."""
+    """Tumor volume (mm^3) at which an arm stops being read: the humane end point of a mouse
+    experiment, or the lethal tumor burden of a patient. The parameter set's
+    ``endpoint_tumor_volume`` if it has one (overridable like any parameter); otherwise
+    :data:`MOUSE_HUMANE_END_POINT_MM3` for mice and ``None`` (read over the whole horizon) for
+    patients."""
     from .parameters import load_parameter_set
     pset = load_parameter_set(species)
-    for name in ("humane_end_point_volume", "humane_end_point"):
-        if name in pset:
-            return float((parameters or {}).get(name, pset[name]))
+    if ENDPOINT_PARAMETER in pset:
+        return float((parameters or {}).get(ENDPOINT_PARAMETER, pset[ENDPOINT_PARAMETER]))
     return MOUSE_HUMANE_END_POINT_MM3 if species == "mouse" else None
 
 
