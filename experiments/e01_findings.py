@@ -295,8 +295,10 @@ def figures(setting_name: str = "mouse_10mgkg_twice_weekly") -> list[str]:
     axes[0].set_ylabel("tumor volume [mm³]")
     save(fig, "findings_therapy.png")
 
-    # R1-R3: route sufficiency (only if the model's own experiment has not drawn it)
-    if not (FIGS / "routes.png").exists():
+    # R1-R3: route sufficiency (only if the route experiment e05 has not drawn it)
+    if (FIGS / "routes.png").exists():
+        (FIGS / "findings_routes.png").unlink(missing_ok=True)  # never leave a stale copy beside it
+    else:
         fig, ax = plt.subplots(figsize=(7, 4.2))
         for knobs, label, color in [({}, "both routes (defaults)", "tab:red"),
                                     (findings.NO_MIF_LOWERING, "metabolic route alone (R1: MIF lowering removed)", "tab:green"),
