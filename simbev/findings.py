@@ -29,24 +29,26 @@ last readable time if it never does (then ``escaped`` is False and C1-C3 fail).
 *Comparator*: an untreated tumor **of the same volume** (the untreated run interpolated at the
 time it had the resistant tumor's volume). Castro et al. compared resistant with naive
 xenografts harvested at similar sizes; hypoxia, lactate and macrophage density all depend on
-tumor size in the model, so equal volume is the fair comparison for C1-C3. The same-time
-comparison is reported alongside. Findings about the course of therapy (A2, A3, C7, C8) are
+tumor size in the model, so equal volume is the fair comparison for C1-C3. Findings about the course of therapy (A2, A3, C7, C8) are
 compared at the same time, 14 days after the first dose.
 
 *Escape* (route sufficiency R1-R3): progression (40 % over the running nadir) within eight
-weeks of the first dose, before the treated tumor reaches the humane end point.
+weeks of the first dose, before the treated tumor reaches the humane end point. R1-R3 run the
+route experiment of :mod:`simbev.routes` (the setting's bevacizumab schedule from day 14, a
+~700 mm^3 tumor, for eight weeks), the experiment of docs/figures/routes.png.
 
 Intensive quantities are used throughout: MIF concentration, macrophages per tumor volume,
 M2:M1 ratio, hypoxic fraction.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
 
-from . import fast, metrics
+from . import fast, metrics, routes
 from .dosing import Regimen
 from .scenario import Scenario
 from .states import STATE_NAMES
@@ -189,6 +191,8 @@ REVISIONS: dict[str, str] = {
     "C9": "rewritten: it switched the M2 growth boost off and tested 1.05 against the 1.07 the term "
           "gives; it now compares tumor growth with the macrophage population held M2-rich vs "
           "M1-rich (Castro's conditioned-media experiment), control without macrophage effects",
+    "C4": "narrowed: the 'more proliferative M2' part is no longer judged (it can only be read off the "
+          "model's own M2 proliferation term, r_M2 (1 - S_F)); volume, vessel capacity and M2 density are",
     "A4": "demoted to a model-structure statement: the mTOR target is algebraic in lactate x MCT1",
     "A5": "rewritten: the 'no mTOR rise without coupling' part restated the term; the regrowth part "
           "stays, with a control without hypoxic lactate export",
@@ -197,6 +201,8 @@ REVISIONS: dict[str, str] = {
     "A7": "demoted to a model-structure statement: GLUT2 is driven by inhibitor occupancy",
     "C2t": "added: total (free + bevacizumab-bound) MIF next to free MIF, as assays measure",
     "R1-R3": "added: route sufficiency (each escape route alone; none without both)",
+    "mouse readouts": "every mouse arm is now read only below the humane end point (before: days 60-120, "
+                      "up to 4.3 cm^3); the mouse settings run eight weeks of therapy (to day 63)",
 }
 
 
@@ -239,16 +245,18 @@ def perturbed_parameters(species: str, rng: np.random.Generator, spread: float =
 
 
 def humane_end_point_mm3(species: str, parameters: Mapping[str, float] | None = None) -> float | None:
-    """Tumor volume (mm^3) at which an arm stops being read: the humane end point of a mouse
-    experiment, or the lethal tumor burden of a patient. The parameter set's
-    ``endpoint_tumor_volume`` if it has one (overridable like any parameter); otherwise
-    :data:`MOUSE_HUMANE_END_POINT_MM3` for mice and ``None`` (read over the whole horizon) for
-    patients."""
+    """Tumor volume (mm^3) at which a mouse arm stops being read (the humane end point); ``None``
+    for patients, whose arms are read over the clinical horizon (their lethal tumor burden is an
+    assumed modelling convention, reported beside the findings, not a reason to stop reading).
+    The mouse parameter set's ``endpoint_tumor_volume`` if it has one (overridable like any
+    parameter), otherwise :data:`MOUSE_HUMANE_END_POINT_MM3`."""
+    if species != "mouse":
+        return None
     from .parameters import load_parameter_set
     pset = load_parameter_set(species)
     if ENDPOINT_PARAMETER in pset:
         return float((parameters or {}).get(ENDPOINT_PARAMETER, pset[ENDPOINT_PARAMETER]))
-    return MOUSE_HUMANE_END_POINT_MM3 if species == "mouse" else None
+    return MOUSE_HUMANE_END_POINT_MM3
 
 
 # --- quantities derived from a result ----------------------------------------------------------
@@ -342,6 +350,21 @@ class Arms:
             self._cache[key] = fast.simulate(scenario, parameters={**self.parameters, **merged, **frozen})
         return self._cache[key]
 
+    def route_arm(self, start_day: float | None = None, **overrides):
+        """The setting's bevacizumab schedule given from ``start_day`` (default: the route
+        experiment's, :data:`simbev.routes.START_DAY`, a ~700 mm^3 mouse tumor) for eight weeks
+        (:data:`ESCAPE_HORIZON_DAYS`), as in :mod:`simbev.routes`."""
+        start = routes.START_DAY if start_day is None else float(start_day)
+        merged = {**self.knobs, **overrides}
+        key = ("route", start, tuple(sorted(merged.items())))
+        if key not in self._cache:
+            s = self.setting
+            regimen = dataclasses.replace(s.bevacizumab, start_day=start, stop_day=start + ESCAPE_HORIZON_DAYS)
+            scenario = Scenario(f"{s.name}:routes from day {start:g}", start + ESCAPE_HORIZON_DAYS, species=s.species,
+                                output_every_days=s.output_every_days, treatments=(regimen,))
+            self._cache[key] = fast.simulate(scenario, parameters={**self.parameters, **merged})
+        return self._cache[key]
+
     # -- the humane end point --
     def readable_until(self, result) -> float:
         """Last day ``result`` is read: when its tumor reaches the humane end point, or the end."""
@@ -393,12 +416,16 @@ def _resistant_vs_naive(arms: Arms):
     volume = _at(bev, "tumor_volume", t_r)
     t_v = time_of_volume(none, volume)
     if t_v is None:
-        t_cmp, how = arms.read_day(t_r, none), "same time (the untreated tumor never grows that large)"
+        t_cmp = arms.read_day(t_r, none)
+        how = ("same time (the untreated tumor never grows that large)" if t_cmp == t_r else
+               "untreated at its humane end point (it never grows that large before)")
     elif t_v == float(none.time[0]) and volume < _at(none, "tumor_volume", t_v):
         if arms.knobs:
             # a mechanism removed: the day-0 state is that of the intact model, not a
             # pre-treatment tumor without the mechanism; compare with the untreated arm instead
-            t_cmp, how = arms.read_day(t_r, none), "same time (control: day 0 is the intact model's state)"
+            t_cmp = arms.read_day(t_r, none)
+            how = ("same time (control: day 0 is the intact model's state)" if t_cmp == t_r else
+                   "untreated at its humane end point (control: day 0 is the intact model's state)")
         else:
             # A large human tumor that escapes below its starting size: the untreated tumor is
             # never that small, and its nearest volume is the pre-treatment tumor - the paired
@@ -580,18 +607,24 @@ def _a6(arms):
     return m, holds
 
 
-def _escape(arms, **knobs):
-    bev = arms.get("bev", **knobs)
-    start = arms.setting.start
+def route_escape(arms, start_day: float | None = None, **knobs):
+    """Whether the treated tumor of the route experiment escapes (progresses) within eight weeks
+    of its first dose, read until it reaches the humane end point; with the measured values."""
+    bev = arms.route_arm(start_day, **knobs)
+    start = metrics.reference_start(bev)
     until = min(start + ESCAPE_HORIZON_DAYS, arms.readable_until(bev))
     t_r, escaped = resistant_sample(bev, until)
     keep = (bev.time >= start) & (bev.time <= until)
     v = bev["tumor_volume"][keep]
     nadir = np.minimum.accumulate(v)
-    m = {"escaped": escaped, "time_to_progression_days": (t_r - start) if escaped else None,
+    m = {"first_dose_day": start, "escaped": escaped, "time_to_progression_days": (t_r - start) if escaped else None,
          "volume_at_first_dose_mm3": float(v[0]), "nadir_mm3": float(v.min()),
          "max_regrowth_over_nadir": float(np.max(v / nadir)), "read_until_day": until}
     return m, escaped
+
+
+def _escape(arms, **knobs):
+    return route_escape(arms, None, **knobs)
 
 
 def _r1(arms):
@@ -662,13 +695,14 @@ SPECS: tuple[Spec, ...] = (
          "combination <= 0.8x the better monotherapy, and its log benefit over bevacizumab without coupling "
          "<= 0.8x that with coupling", _a6,
          "no metabolic symbiosis: hypoxic cells export no lactate (lactate_yield = 0)", NO_LACTATE_EXPORT),
-    Spec("R1", "bevacizumab with vegf_mif_induction = bev_mif_binding = 0",
+    Spec("R1", f"route experiment (bevacizumab from day {routes.START_DAY:g}, eight weeks) with "
+         "vegf_mif_induction = bev_mif_binding = 0",
          "progression (>= 40 % over nadir) within eight weeks of the first dose", _r1,
          "lactate->mTOR coupling removed too (all three routes removed)", NO_COUPLING, species=("mouse",)),
-    Spec("R2", "bevacizumab with lactate_mtor_coupling = 0",
+    Spec("R2", f"route experiment (bevacizumab from day {routes.START_DAY:g}, eight weeks) with lactate_mtor_coupling = 0",
          "progression (>= 40 % over nadir) within eight weeks of the first dose", _r2,
          "MIF-lowering routes removed too (all three routes removed)", NO_MIF_LOWERING, species=("mouse",)),
-    Spec("R3", "bevacizumab with all three removed",
+    Spec("R3", f"route experiment (bevacizumab from day {routes.START_DAY:g}, eight weeks) with all three removed",
          "no progression within eight weeks of the first dose", _r3,
          "positive control: the routes restored (defaults) - the tumor must escape, so R3's criterion fails",
          {}, _r3_restored, species=("mouse",)),
