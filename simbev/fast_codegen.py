@@ -9,7 +9,7 @@ sub-expressions, and writes Python source that numba compiles:
     every sub-expression that depends on parameters only (``K^n`` of a Hill term, ratios of
     parameters, ...), once per sample;
 ``model_rhs(t, y, p, q, u, dy)``
-    the 19 time derivatives;
+    the time derivatives of all states;
 ``model_rhs_jac(t, y, p, q, u, dy, J, ft)``
     the derivatives, the Jacobian ``J[i, j] = d rhs_i / d y_j`` (only its structural
     non-zeros are written; the others stay as the caller set them, zero) and ``ft = d rhs / d t``

@@ -6,7 +6,7 @@ path)`` writes it. See docs/sbml.md for what is carried over and how to open the
 The equations are not written out by hand. :func:`trace_rhs` calls :func:`simbev.model.rhs`
 with symbolic arguments (:class:`Sym`): every state, parameter and the infusion rate is a
 symbol, and the arithmetic the model code performs on them (``+ - * / **``, unary minus,
-``np.maximum``) builds expression trees instead of numbers. The 19 trees returned are the
+``np.maximum``) builds expression trees instead of numbers. The trees returned (one per state) are the
 right-hand sides, emitted as SBML rate rules; so the export follows the model code whenever
 the code changes. The derived outputs are traced the same way from
 :func:`simbev.states.derived` and emitted as assignment rules.
