@@ -34,8 +34,8 @@ compared at the same time, 14 days after the first dose.
 
 *Escape* (route sufficiency R1-R3): progression (40 % over the running nadir) within eight
 weeks of the first dose, before the treated tumor reaches the humane end point. R1-R3 run the
-route experiment of :mod:`simbev.routes` (the setting's bevacizumab schedule from day 14, a
-~700 mm^3 tumor, for eight weeks), the experiment of docs/figures/routes.png.
+route experiment of experiments/e05_routes.py (the setting's bevacizumab schedule from day 14,
+a ~700 mm^3 tumor, for eight weeks), the experiment of docs/figures/routes.png.
 
 Intensive quantities are used throughout: MIF concentration, macrophages per tumor volume,
 M2:M1 ratio, hypoxic fraction.
@@ -48,7 +48,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from . import fast, metrics, routes
+from . import fast, metrics
 from .dosing import Regimen
 from .scenario import Scenario
 from .states import STATE_NAMES
@@ -63,6 +63,10 @@ MOUSE_HUMANE_END_POINT_MM3 = 1500.0
 
 #: The parameter holding the end point, where the parameter set defines it.
 ENDPOINT_PARAMETER = "endpoint_tumor_volume"
+
+#: First bevacizumab dose of the route experiment (R1-R3), day: a ~700 mm^3 mouse tumor, as in the
+#: route experiment of experiments/e05_routes.py (the issue's review protocol).
+ROUTE_START_DAY = 14.0
 
 #: Eight weeks of therapy: the horizon within which the route-sufficiency checks look for escape.
 ESCAPE_HORIZON_DAYS = 56.0
@@ -352,9 +356,9 @@ class Arms:
 
     def route_arm(self, start_day: float | None = None, **overrides):
         """The setting's bevacizumab schedule given from ``start_day`` (default: the route
-        experiment's, :data:`simbev.routes.START_DAY`, a ~700 mm^3 mouse tumor) for eight weeks
-        (:data:`ESCAPE_HORIZON_DAYS`), as in :mod:`simbev.routes`."""
-        start = routes.START_DAY if start_day is None else float(start_day)
+        experiment's, :data:`ROUTE_START_DAY`, a ~700 mm^3 mouse tumor) for eight weeks
+        (:data:`ESCAPE_HORIZON_DAYS`), as in experiments/e05_routes.py."""
+        start = ROUTE_START_DAY if start_day is None else float(start_day)
         merged = {**self.knobs, **overrides}
         key = ("route", start, tuple(sorted(merged.items())))
         if key not in self._cache:
@@ -695,14 +699,14 @@ SPECS: tuple[Spec, ...] = (
          "combination <= 0.8x the better monotherapy, and its log benefit over bevacizumab without coupling "
          "<= 0.8x that with coupling", _a6,
          "no metabolic symbiosis: hypoxic cells export no lactate (lactate_yield = 0)", NO_LACTATE_EXPORT),
-    Spec("R1", f"route experiment (bevacizumab from day {routes.START_DAY:g}, eight weeks) with "
+    Spec("R1", f"route experiment (bevacizumab from day {ROUTE_START_DAY:g}, eight weeks) with "
          "vegf_mif_induction = bev_mif_binding = 0",
          "progression (>= 40 % over nadir) within eight weeks of the first dose", _r1,
          "lactate->mTOR coupling removed too (all three routes removed)", NO_COUPLING, species=("mouse",)),
-    Spec("R2", f"route experiment (bevacizumab from day {routes.START_DAY:g}, eight weeks) with lactate_mtor_coupling = 0",
+    Spec("R2", f"route experiment (bevacizumab from day {ROUTE_START_DAY:g}, eight weeks) with lactate_mtor_coupling = 0",
          "progression (>= 40 % over nadir) within eight weeks of the first dose", _r2,
          "MIF-lowering routes removed too (all three routes removed)", NO_MIF_LOWERING, species=("mouse",)),
-    Spec("R3", f"route experiment (bevacizumab from day {routes.START_DAY:g}, eight weeks) with all three removed",
+    Spec("R3", f"route experiment (bevacizumab from day {ROUTE_START_DAY:g}, eight weeks) with all three removed",
          "no progression within eight weeks of the first dose", _r3,
          "positive control: the routes restored (defaults) - the tumor must escape, so R3's criterion fails",
          {}, _r3_restored, species=("mouse",)),

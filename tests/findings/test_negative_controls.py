@@ -103,3 +103,16 @@ def test_structure_statements_are_not_counted_as_findings():
     # they still run the model: without GLUT2 induction the A7 statement no longer holds
     off = {c.id: c for c in findings.evaluate_structure("mouse_10mgkg_twice_weekly", {"glut2_induction_rate": 1e-6})}
     assert got["A7"].holds and not off["A7"].holds
+
+
+@pytest.mark.slow
+def test_route_checks_run_the_route_experiment():
+    """Guards against: R1-R3 drifting from the experiment drawn in docs/figures/routes.png."""
+    from simbev import routes
+    assert findings.ROUTE_START_DAY == routes.START_DAY
+    assert findings.ESCAPE_HORIZON_DAYS == routes.THERAPY_DAYS
+    got = {c.id: c for c in findings.evaluate("mouse_10mgkg_twice_weekly", controls=False)}
+    for rid, arm in (("R1", "metabolic"), ("R2", "immune"), ("R3", "neither")):
+        expected = routes.outcome(arm, routes.run_arms(arms=(arm,))[arm][0])
+        assert got[rid].measured["escaped"] == expected.escaped
+        assert got[rid].measured["max_regrowth_over_nadir"] == pytest.approx(expected.regrowth_factor, rel=0.02)
