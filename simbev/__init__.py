@@ -3,13 +3,17 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .dosing import DoseEvent, Regimen
-from .parameters import Parameter, ParameterSet, load_parameter_set
+from . import _compat
+
+_compat.install()
+
+from .protocol.dosing import DoseEvent, Regimen
+from .parameters.parameter_set import Parameter, ParameterSet, load_parameter_set
 from .result import Result
-from .scenario import Scenario
+from .scenario.core import Scenario
 from .simulation import simulate
-from .solver import SimulationError, SolverSettings
-from .states import DERIVED_NAMES, STATE_NAMES
+from .solvers.reference import SimulationError, SolverSettings
+from .model.states import DERIVED_NAMES, STATE_NAMES
 
 __all__ = ["DoseEvent", "Regimen", "Parameter", "ParameterSet", "load_parameter_set", "Result",
            "Scenario", "simulate", "SimulationError", "SolverSettings", "STATE_NAMES", "DERIVED_NAMES",
@@ -18,5 +22,5 @@ __all__ = ["DoseEvent", "Regimen", "Parameter", "ParameterSet", "load_parameter_
 
 def load_scenario(path):
     """Load and validate a scenario YAML file (see :mod:`simbev.scenario_file`)."""
-    from .scenario_file import load_scenario as _load
+    from .scenario.file import load_scenario as _load
     return _load(path)

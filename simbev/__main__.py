@@ -1,6 +1,6 @@
 """``python -m simbev``: the command line (:func:`simbev.cli.main`)."""
 import sys
 
-from .cli import main
+from .cli.main import main
 
 sys.exit(main())

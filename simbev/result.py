@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .dosing import DoseEvent
-from .parameters import ParameterSet
-from .states import (DERIVED_NAMES, DERIVED_UNITS, I_BEV_CENTRAL, I_BEV_ELIMINATED, I_BEV_MIF,
+from .protocol.dosing import DoseEvent
+from .parameters.parameter_set import ParameterSet
+from .model.states import (DERIVED_NAMES, DERIVED_UNITS, I_BEV_CENTRAL, I_BEV_ELIMINATED, I_BEV_MIF,
                      I_BEV_PERIPHERAL, I_BEV_VEGF, I_TUMOR_HYPOXIC, I_TUMOR_NORMOXIC, STATE_INDEX,
                      STATE_NAMES, STATE_UNITS, derived)
 

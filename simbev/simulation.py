@@ -5,11 +5,11 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .dosing import DoseEvent, expand, snap
-from .parameters import load_parameter_set
+from .protocol.dosing import DoseEvent, expand, snap
+from .parameters.parameter_set import load_parameter_set
 from .result import Result, bev_amount_nmol
-from .scenario import Scenario
-from .solver import SolverSettings, integrate
+from .scenario.core import Scenario
+from .solvers.reference import SolverSettings, integrate
 
 
 def output_times(t_start: float, t_end: float, every: float) -> np.ndarray:

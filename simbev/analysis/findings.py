@@ -29,11 +29,11 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from . import metrics
-from .dosing import Regimen
-from .model.ratelaws import saturation
-from .scenario import Scenario
-from . import fast
+from ..analysis import metrics
+from ..protocol.dosing import Regimen
+from ..model.ratelaws import saturation
+from ..scenario.core import Scenario
+from ..solvers import compiled as fast
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ FIXED = frozenset({"mif_expression", "vegf_mif_induction", "bev_mif_binding", "l
 def perturbed_parameters(species: str, rng: np.random.Generator, spread: float = 0.2) -> dict[str, float]:
     """Every kinetic parameter drawn log-uniformly within ``[v / (1 + spread), v (1 + spread)]``
     of its default ``v`` (parameters that are 0, and those in :data:`FIXED`, are left alone)."""
-    from .parameters import load_parameter_set
+    from ..parameters.parameter_set import load_parameter_set
     out = {}
     for name, rec in load_parameter_set(species).records.items():
         if name in FIXED or rec.value == 0:

@@ -52,12 +52,12 @@ def _json_safe(obj):
 
 
 def _load(path: str):
-    from .scenario_file import load_scenario
+    from ..scenario.file import load_scenario
     return load_scenario(path)
 
 
 def _simulate(scenario):
-    from .simulation import simulate
+    from ..simulation import simulate
     return simulate(scenario)
 
 
@@ -134,7 +134,7 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
 
 def summary(scenario, result, scenario_file: str | None = None) -> dict:
     """The content of ``summary.json`` for ``result`` of ``scenario``."""
-    from . import metrics
+    from ..analysis import metrics
     meta = result.metadata
     return _json_safe({
         "scenario": scenario.name,
@@ -165,7 +165,7 @@ def summary(scenario, result, scenario_file: str | None = None) -> dict:
 
 def write_run(scenario, result, directory: Path, scenario_file: str | None = None) -> list[str]:
     """Write the outputs of one run into ``directory`` (which must exist); return file names."""
-    from . import plotting
+    from ..plotting import run as plotting
     plt = _pyplot()
     directory = Path(directory)
     result.to_csv(directory / "timeseries.csv")
@@ -202,7 +202,8 @@ def _staged(out: Path, write: Callable[[Path], object]):
 # --- compare ----------------------------------------------------------------------------------
 
 def _cmd_compare(args) -> int:
-    from . import metrics, plotting
+    from ..analysis import metrics
+    from ..plotting import run as plotting
     plt = _pyplot()
     scenarios = [_load(p) for p in args.scenarios]  # all inputs checked before any run
     results = [_simulate(s) for s in scenarios]
@@ -238,8 +239,8 @@ def _cmd_compare(args) -> int:
 # --- validate ---------------------------------------------------------------------------------
 
 def _cmd_validate(args) -> int:
-    from .errors import InputError
-    from .scenario_file import validate_file
+    from ..errors import InputError
+    from ..scenario.file import validate_file
     status = EXIT_OK
     for path in args.files:
         try:
@@ -258,7 +259,7 @@ def _cmd_validate(args) -> int:
 # --- params -----------------------------------------------------------------------------------
 
 def _cmd_params(args) -> int:
-    from .parameters import load_parameter_set
+    from ..parameters.parameter_set import load_parameter_set
     pset = load_parameter_set(args.species)
     rows = [[r.name, _fmt(r.value, 6), r.unit, f"[{_fmt(r.low, 4)}, {_fmt(r.high, 4)}]", r.source]
             for r in pset.records.values()]
@@ -272,7 +273,7 @@ def _cmd_params(args) -> int:
 def _cmd_export_sbml(args) -> int:
     scenario = _load(args.scenario)
     try:
-        from .sbml import SBMLExportError, to_sbml
+        from ..formats.sbml import SBMLExportError, to_sbml
     except ImportError as err:  # pragma: no cover - sbml.py imports libsbml lazily
         raise _Failure(f"SBML export needs python-libsbml: pip install 'simbev[sbml]' ({err})") from None
     try:
@@ -292,7 +293,7 @@ def _cmd_export_sbml(args) -> int:
 # --- entry point ------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
     parser = argparse.ArgumentParser(
         prog="simbev", description="Simulate tumour escape from bevacizumab (see INTERFACE.md).")
     parser.add_argument("--version", action="version", version=f"simbev {__version__}")
@@ -324,15 +325,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="FILE.xml")
     p.set_defaults(func=_cmd_export_sbml)
 
-    from .sweep import add_sweep_subcommand
+    from ..sweeps.run import add_sweep_subcommand
     add_sweep_subcommand(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    from .errors import InputError
-    from .solver import SimulationError
+    from ..errors import InputError
+    from ..solvers.reference import SimulationError
 
     parser = build_parser()
     try:

@@ -34,12 +34,12 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from . import __version__
-from .dosing import DoseEvent, expand, snap
-from .model import PARAMETER_NAMES, ModelParameters
-from .parameters import ParameterSet, load_parameter_set
-from .scenario import Scenario
-from .states import DERIVED, N_STATES, STATE_NAMES, STATES, derived
+from .. import __version__
+from ..protocol.dosing import DoseEvent, expand, snap
+from ..model import PARAMETER_NAMES, ModelParameters
+from ..parameters.parameter_set import ParameterSet, load_parameter_set
+from ..scenario.core import Scenario
+from ..model.states import DERIVED, N_STATES, STATE_NAMES, STATES, derived
 
 __all__ = ["Sym", "trace_rhs", "trace_derived", "resolve_parameters", "to_sbml", "export_sbml",
            "consistency_issues", "unit_definition", "SBMLExportError", "INFUSION_RATE_ID"]
@@ -281,7 +281,7 @@ def trace_rhs() -> dict[str, Sym]:
     Raises :class:`SBMLExportError` (with the offending line) if the code does something a
     symbol cannot follow.
     """
-    from . import model
+    from .. import model
 
     y, p = _symbolic_inputs()
     try:

@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from . import metrics as _metrics
+from ..analysis import metrics as _metrics
 
 DRUG_STYLE = {
     "bevacizumab": {"color": "#d62728", "label": "bevacizumab dose"},

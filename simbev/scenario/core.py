@@ -8,23 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from .dosing import Regimen
-
-
-class FrozenMap(dict):
-    """A read-only dict that pickles (``MappingProxyType`` does not), so scenarios and parameter
-    sets can be sent to worker processes."""
-
-    def _refuse(self, *args, **kwargs):
-        raise TypeError("this mapping is read-only")
-
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore
-
-    def __reduce__(self):
-        return (FrozenMap, (dict(self),))
-
-    def __hash__(self):
-        return hash(tuple(sorted(self.items())))
+from ..parameters.parameter_set import FrozenMap
+from ..protocol.dosing import Regimen
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,13 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from .dosing import DRUGS, ROUTES, Regimen
-from .errors import InputError
-from .model import PARAMETER_NAMES
-from .parameters import SPECIES
-from .scenario import Scenario
-from .states import STATE_NAMES
-from .yamlsafe import join_path, load_yaml
+from ..protocol.dosing import DRUGS, ROUTES, Regimen
+from ..errors import InputError
+from ..model import PARAMETER_NAMES
+from ..parameters.parameter_set import SPECIES
+from ..scenario.core import Scenario
+from ..model.states import STATE_NAMES
+from ..scenario.yamlsafe import join_path, load_yaml
 
 __all__ = ["load_scenario", "validate_file", "TOP_LEVEL_KEYS", "TREATMENT_KEYS", "DOSE_UNITS",
            "WEIGHT_UNITS", "MAX_DOSES", "MAX_OUTPUT_TIMES"]

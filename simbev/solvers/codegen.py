@@ -41,9 +41,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import PARAMETER_NAMES
-from .sbml import INFUSION_RATE_ID, TIME_ID, Sym, trace_rhs
-from .states import N_STATES, STATE_INDEX, STATE_NAMES
+from ..model import PARAMETER_NAMES
+from ..formats.sbml import INFUSION_RATE_ID, TIME_ID, Sym, trace_rhs
+from ..model.states import N_STATES, STATE_INDEX, STATE_NAMES
 
 __all__ = ["differentiate", "generate_source", "linear_pk", "LinearPK", "GeneratedModel", "generate"]
 

@@ -43,17 +43,17 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from . import fast_kernel as _K
-from . import metrics as _metrics
-from .dosing import DoseEvent, expand, snap
-from .model import PARAMETER_NAMES, ModelParameters
-from .parameters import ParameterSet, load_parameter_set
-from .result import Result, bev_amount_nmol
-from .scenario import Scenario
-from .simulation import output_times, resolve_parameters, select_doses
-from .solver import SimulationError, SolverSettings, SolverStats, _apply_jumps, _infusion_rate, event_schedule
-from .solver import integrate as _reference_integrate
-from .states import ATOL, N_STATES, STATE_NAMES, derived
+from ..solvers import kernel as _K
+from ..analysis import metrics as _metrics
+from ..protocol.dosing import DoseEvent, expand, snap
+from ..model import PARAMETER_NAMES, ModelParameters
+from ..parameters.parameter_set import ParameterSet, load_parameter_set
+from ..result import Result, bev_amount_nmol
+from ..scenario.core import Scenario
+from ..simulation import output_times, resolve_parameters, select_doses
+from ..solvers.reference import SimulationError, SolverSettings, SolverStats, _apply_jumps, _infusion_rate, event_schedule
+from ..solvers.reference import integrate as _reference_integrate
+from ..model.states import ATOL, N_STATES, STATE_NAMES, derived
 
 __all__ = ["available", "compile_kernel", "cache_dir", "integrate", "simulate", "ensemble", "EnsembleRow",
            "Sample", "METHOD"]
@@ -97,7 +97,8 @@ def available() -> bool:
 
 
 def _kernel_source() -> tuple[str, Any]:
-    from . import fast_codegen, fast_kernel
+    from ..solvers import codegen as fast_codegen
+    from ..solvers import kernel as fast_kernel
 
     gen = fast_codegen.generate_source()
     kernel = inspect.getsource(fast_kernel)
@@ -107,7 +108,7 @@ def _kernel_source() -> tuple[str, Any]:
               "from numba import njit as _njit",
               "_jit = _njit(cache=True, error_model='numpy', nogil=True, fastmath={'arcp', 'contract'})"]
     footer += [f"{name} = _jit({name})" for name in names]
-    source = "\n".join([gen.source, "# --- integrator: simbev/fast_kernel.py ---", kernel, *footer, ""])
+    source = "\n".join([gen.source, "# --- integrator: simbev/solvers/kernel.py ---", kernel, *footer, ""])
     return source, gen
 
 
@@ -414,7 +415,7 @@ class _GridResult(Result):
 
 
 def _run_job_reference(job: _Job, settings: SolverSettings) -> list[EnsembleRow]:
-    from .simulation import simulate as reference
+    from ..simulation import simulate as reference
 
     rows = []
     for k, sample in enumerate(job.samples):

@@ -19,9 +19,9 @@ import warnings
 
 from scipy.integrate import BDF, Radau, odeint
 
-from . import model
-from .dosing import DoseEvent, snap
-from .states import ATOL, I_BEV_CENTRAL, I_MTORI_DEPOT, N_STATES, STATE_NAMES
+from .. import model
+from ..protocol.dosing import DoseEvent, snap
+from ..model.states import ATOL, I_BEV_CENTRAL, I_MTORI_DEPOT, N_STATES, STATE_NAMES
 
 
 class SimulationError(RuntimeError):

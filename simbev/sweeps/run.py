@@ -41,12 +41,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .dosing import Regimen
-from .errors import InputError
-from .scenario import Scenario
-from .sweep_designs import (DEFAULT_OPTIONS, DESIGNS, SCALES, Factor, analyze, canonical_json,
+from ..protocol.dosing import Regimen
+from ..errors import InputError
+from ..scenario.core import Scenario
+from ..sweeps.designs import (DEFAULT_OPTIONS, DESIGNS, SCALES, Factor, analyze, canonical_json,
                             design_size, sample_design, sample_hash)
-from .sweep_store import FAILED, OK, StoreLocked, SweepStore
+from ..sweeps.store import FAILED, OK, StoreLocked, SweepStore
 
 __all__ = ["Sweep", "Arm", "SweepOutcome", "SweepChangedError", "load_sweep", "run_sweep",
            "apply_sample", "export_results", "kaplan_meier", "plot_metric_vs_values", "plot_heatmap",
@@ -165,8 +165,8 @@ def _scenario_from_state(state: dict) -> Scenario:
 
 def _base_value(scenario: Scenario, name: str) -> float:
     """Value of parameter or ``initial_conditions.<state>`` ``name`` in ``scenario``."""
-    from .parameters import load_parameter_set
-    from .states import STATE_INDEX
+    from ..parameters.parameter_set import load_parameter_set
+    from ..model.states import STATE_INDEX
     pset = load_parameter_set(scenario.species)
     m = _IC_PATH.match(name)
     if m:
@@ -236,8 +236,8 @@ def load_sweep(path) -> Sweep:
         would be accepted (an unknown name suggests the nearest known one). Problems in a
         scenario file it names are reported with that file's name and line.
     """
-    from .scenario_file import _Checker
-    from .yamlsafe import load_yaml
+    from ..scenario.file import _Checker
+    from ..scenario.yamlsafe import load_yaml
     path = Path(path)
     data, lines = load_yaml(path)
     file = str(path)
@@ -255,10 +255,10 @@ class _SweepReader:
         self.c.fail(key, found, expected)
 
     def sweep(self) -> Sweep:
-        from .scenario_file import _found
+        from ..scenario.file import _found
         c, data = self.c, self.data
         c.known_keys("", data, TOP_LEVEL_KEYS, "a sweep key")
-        from .scenario_file import _MISSING
+        from ..scenario.file import _MISSING
         name = c.name(data.get("name", _MISSING))
         description = data.get("description", "")
         c.text("description", description, "free text (a string)")
@@ -297,7 +297,7 @@ class _SweepReader:
 
     # --- pieces ------------------------------------------------------------------------
     def scenario_file(self, key: str, value: Any):
-        from .scenario_file import _found, load_scenario
+        from ..scenario.file import _found, load_scenario
         if not isinstance(value, str) or not value.strip():
             self.fail(key, _found(value), "the path of a scenario file, relative to the sweep file")
         target = self.path.parent / value
@@ -306,7 +306,7 @@ class _SweepReader:
         return load_scenario(target), str(target)
 
     def arms(self) -> tuple[Arm, ...]:
-        from .scenario_file import _found
+        from ..scenario.file import _found
         data = self.data
         base = None
         if "scenario" in data:
@@ -329,7 +329,7 @@ class _SweepReader:
         return tuple(arms)
 
     def samples(self, design: str) -> int | None:
-        from .scenario_file import _found
+        from ..scenario.file import _found
         data = self.data
         if design == "grid":
             if "samples" in data:
@@ -351,7 +351,7 @@ class _SweepReader:
         return n
 
     def options(self, design: str) -> dict:
-        from .scenario_file import _found
+        from ..scenario.file import _found
         value = self.data.get("options")
         if value is None:
             return dict(DEFAULT_OPTIONS.get(design, {}))
@@ -382,7 +382,7 @@ class _SweepReader:
         return out
 
     def factors(self, design: str, arms: tuple[Arm, ...]) -> tuple[Factor, ...]:
-        from .scenario_file import _found
+        from ..scenario.file import _found
         data = self.data
         if "vary" not in data:
             self.fail("vary", "<missing>", "a mapping of what to vary (parameter names or "
@@ -397,10 +397,10 @@ class _SweepReader:
 
     def target(self, name: str, arms: tuple[Arm, ...], path: str) -> tuple[str, str, Any]:
         """What ``name`` varies: ``("parameter"|"initial"|"treatment", unit, detail)``."""
-        from .model import PARAMETER_NAMES
-        from .parameters import load_parameter_set
-        from .scenario_file import _suggest
-        from .states import STATE_NAMES, STATE_UNITS
+        from ..model import PARAMETER_NAMES
+        from ..parameters.parameter_set import load_parameter_set
+        from ..scenario.file import _suggest
+        from ..model.states import STATE_NAMES, STATE_UNITS
         m = _TREATMENT_PATH.match(name)
         if m:
             i, key = int(m[1]), m[2]
@@ -442,7 +442,7 @@ class _SweepReader:
         return "parameter", load_parameter_set(species).records[name].unit, None
 
     def factor(self, design: str, name: str, spec: Any, arms: tuple[Arm, ...]) -> Factor:
-        from .scenario_file import _found
+        from ..scenario.file import _found
         path = f"vary.{name}"
         kind, unit, detail = self.target(name, arms, path)
         key = detail[1] if kind == "treatment" else None
@@ -508,7 +508,7 @@ class _SweepReader:
 
     def value(self, path: str, v: Any, kind: str, key: str | None, unit: str) -> tuple[Any, str]:
         """One value of a factor, checked: ``(number, unit)``."""
-        from .scenario_file import DOSE_UNITS, MAX_DOSES, _found
+        from ..scenario.file import DOSE_UNITS, MAX_DOSES, _found
         if key == "dose":
             if isinstance(v, str):
                 x, u = self.c.quantity(path, v, DOSE_UNITS, "5 mg/kg")
@@ -525,9 +525,9 @@ class _SweepReader:
         return self.c.number(path, v, strict=strict, unit=unit), unit
 
     def metrics(self, arms: tuple[Arm, ...]) -> tuple[tuple[str, ...], dict[str, str]]:
-        from . import metrics as M
-        from .scenario_file import _found, _suggest
-        from .states import DERIVED_NAMES, DERIVED_UNITS, STATE_NAMES, STATE_UNITS
+        from ..analysis import metrics as M
+        from ..scenario.file import _found, _suggest
+        from ..model.states import DERIVED_NAMES, DERIVED_UNITS, STATE_NAMES, STATE_UNITS
         value = self.data.get("metrics", list(M.RESPONSE_METRICS))
         if not isinstance(value, list) or not value:
             self.fail("metrics", _found(value), "a non-empty list of metric names")
@@ -608,8 +608,8 @@ def _run_task(task: _Task) -> dict:
 def _simulate_task(task: _Task, scenario: Scenario):
     """One sample through the fast path (:mod:`simbev.fast`: compiled, same answers as
     :func:`simbev.simulate` within 1e-4; it falls back to the reference path without numba)."""
-    from . import metrics as M
-    from .fast import simulate
+    from ..analysis import metrics as M
+    from ..solvers.compiled import simulate
     scenario, params = apply_sample(scenario, task.values)
     result = simulate(scenario, parameters=params)
     values, errors = {}, []
@@ -660,13 +660,13 @@ def _sweep_hash(sweep: Sweep, evaluate: Callable | None) -> tuple[str, str]:
 
 #: The files whose content decides what a sample computes (the model, its parameters, the
 #: solver, dosing and metrics). Resuming a sweep after any of them changed is refused.
-MODEL_FILES = ("model/*.py", "parameter_sets/*.yaml", "solver.py", "simulation.py", "dosing.py",
-               "metrics.py", "states.py", "parameters.py", "result.py", "scenario.py")
+MODEL_FILES = ("model/*.py", "parameters/*.py", "parameters/sets/*.yaml", "protocol/*.py", "solvers/reference.py",
+               "simulation.py", "analysis/metrics.py", "result.py", "scenario/core.py")
 
 
 def model_fingerprint() -> str:
     """SHA-256 (16 hex digits) of the source of :data:`MODEL_FILES` of this simbev."""
-    root = Path(__file__).parent
+    root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for pattern in MODEL_FILES:
         for path in sorted(root.glob(pattern)):
@@ -740,8 +740,8 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
     executor : Executor, optional
         Use this executor (from :mod:`simbev.executors`) instead of making one.
     """
-    from . import __version__
-    from .executors import make_executor
+    from .. import __version__
+    from ..sweeps.executors import make_executor
     t_start = time.perf_counter()
     sweep = sweep_path if isinstance(sweep_path, Sweep) else load_sweep(sweep_path)
     source = sweep.source or "<sweep>"
@@ -826,7 +826,7 @@ def _execute(store: SweepStore, ex, make_task: Callable, run_id: int, bar, notes
     alone is recorded as failed. So an innocent sample is never failed for its neighbour, and
     the table does not depend on which tasks happened to share the pool.
     """
-    from .executors import TaskFailure, WorkerLost
+    from ..sweeps.executors import TaskFailure, WorkerLost
     suspects: set[tuple[int, int]] = set()
     deaths: dict[tuple[int, int], int] = {}
     ran = 0
