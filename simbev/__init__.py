@@ -24,3 +24,11 @@ def load_scenario(path):
     """Load and validate a scenario YAML file (see :mod:`simbev.scenario_file`)."""
     from .scenario.file import load_scenario as _load
     return _load(path)
+
+
+def __getattr__(name):
+    # ``simbev.fast`` and the other 0.1 module paths as attributes (see simbev._compat)
+    if f"{__name__}.{name}" in _compat.MOVED:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

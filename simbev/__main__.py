@@ -1,6 +1,6 @@
 """``python -m simbev``: the command line (:func:`simbev.cli.main`)."""
 import sys
 
-from .cli.main import main
+from .cli import main
 
 sys.exit(main())
