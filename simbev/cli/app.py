@@ -20,11 +20,13 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..errors import SimbevError
+
 EXIT_OK = 0
 EXIT_INPUT = 2
 
 
-class _Failure(Exception):
+class _Failure(SimbevError):
     """An expected failure with a message for the user (exit status 2)."""
 
 
@@ -332,9 +334,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    from ..errors import InputError
-    from ..solvers.reference import SimulationError
-
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -342,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_INPUT
     try:
         return args.func(args)
-    except (InputError, SimulationError, _Failure) as err:
+    except SimbevError as err:  # bad input, solver failure, locked store, ...: message, exit 2
         print(f"simbev {args.command}: error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early: not an error

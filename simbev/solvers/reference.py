@@ -20,19 +20,9 @@ import warnings
 from scipy.integrate import BDF, Radau, odeint
 
 from .. import model
+from ..errors import SimulationError
 from ..protocol.dosing import DoseEvent, snap
 from ..model.states import ATOL, I_BEV_CENTRAL, I_MTORI_DEPOT, N_STATES, STATE_NAMES
-
-
-class SimulationError(RuntimeError):
-    """The solver failed or produced a non-finite state. Says when, where and with what."""
-
-    def __init__(self, message: str, time: float, state: np.ndarray, parameters: dict):
-        self.time = time
-        self.state = dict(zip(STATE_NAMES, map(float, state)))
-        self.parameters = parameters
-        worst = [f"{k}={v:.6g}" for k, v in self.state.items()]
-        super().__init__(f"{message} at t = {time:.6g} day; state: {', '.join(worst)}")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from ..errors import SimbevError
+
 __all__ = ["SweepStore", "StoreLocked", "PENDING", "OK", "FAILED"]
 
 PENDING, OK, FAILED = "pending", "ok", "failed"
@@ -75,7 +77,7 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
-class StoreLocked(RuntimeError):
+class StoreLocked(SimbevError, RuntimeError):
     """Another process is running a sweep into the same output directory."""
 
 
