@@ -11,20 +11,22 @@ import importlib.machinery
 import sys
 import warnings
 
-#: old module -> the module (or package) that now holds everything the old one exported
-MOVED = {
+#: old module -> the module that now holds everything the old one exported, or the modules it
+#: was split into (then the old path is a read-only view of them, in that order)
+MOVED: dict[str, str | tuple[str, ...]] = {
     "simbev.states": "simbev.model.states",
     "simbev.dosing": "simbev.protocol.dosing",
     "simbev.scenario_file": "simbev.scenario.file",
     "simbev.yamlsafe": "simbev.scenario.yamlsafe",
     "simbev.solver": "simbev.solvers.reference",
-    "simbev.fast": "simbev.solvers.compiled",
-    "simbev.fast_codegen": "simbev.solvers.codegen",
+    "simbev.fast": ("simbev.solvers.compiled", "simbev.solvers.ensemble", "simbev.solvers.compile_cache"),
+    "simbev.fast_codegen": ("simbev.solvers.codegen", "simbev.symbolic.calculus"),
     "simbev.fast_kernel": "simbev.solvers.kernel",
-    "simbev.sbml": "simbev.formats.sbml",
+    "simbev.sbml": ("simbev.formats.sbml", "simbev.symbolic.tracer"),
     "simbev.metrics": "simbev.analysis.metrics",
     "simbev.findings": "simbev.analysis.findings",
-    "simbev.sweep": "simbev.sweeps.run",
+    "simbev.sweep": ("simbev.sweeps.run", "simbev.sweeps.file", "simbev.sweeps.tables", "simbev.analysis.survival",
+                     "simbev.plotting.sweep", "simbev.cli.sweep"),
     "simbev.sweep_designs": "simbev.sweeps.designs",
     "simbev.sweep_store": "simbev.sweeps.store",
     "simbev.executors": "simbev.sweeps.executors",
@@ -33,19 +35,33 @@ MOVED = {
 
 class _Alias(importlib.abc.Loader):
     """Loads an old path as the new module itself (same object: attributes, monkeypatching and
-    pickling all see one module)."""
+    pickling all see one module), or, for a module that was split, as a view of its parts."""
 
-    def __init__(self, target: str):
+    def __init__(self, target: str | tuple[str, ...]):
         self.target = target
 
     def create_module(self, spec):
         return None
 
     def exec_module(self, module) -> None:
-        warnings.warn(f"{module.__name__} is deprecated: use {self.target} (the old path goes in the next "
-                      f"release)", DeprecationWarning, stacklevel=2)
-        # The import system returns whatever sys.modules holds under the name after exec_module.
-        sys.modules[module.__name__] = importlib.import_module(self.target)
+        targets = (self.target,) if isinstance(self.target, str) else self.target
+        warnings.warn(f"{module.__name__} is deprecated: use {' or '.join(targets)} (the old path goes in the "
+                      f"next release)", DeprecationWarning, stacklevel=2)
+        if isinstance(self.target, str):
+            # The import system returns whatever sys.modules holds under the name after exec_module.
+            sys.modules[module.__name__] = importlib.import_module(self.target)
+            return
+        parts = [importlib.import_module(t) for t in targets]
+
+        def __getattr__(name):
+            for part in parts:
+                if hasattr(part, name):
+                    return getattr(part, name)
+            raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
+
+        module.__getattr__ = __getattr__
+        module.__all__ = [n for part in parts for n in getattr(part, "__all__", ())]
+        module.__doc__ = f"Deprecated: split into {', '.join(targets)}."
 
 
 class _Finder(importlib.abc.MetaPathFinder):

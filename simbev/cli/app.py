@@ -327,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="FILE.xml")
     p.set_defaults(func=_cmd_export_sbml)
 
-    from ..sweeps.run import add_sweep_subcommand
+    from .sweep import add_sweep_subcommand
     add_sweep_subcommand(sub)
     return parser
 

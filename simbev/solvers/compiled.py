@@ -43,7 +43,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from ..solvers import kernel as _K
+from . import kernel as _K
 from ..analysis import metrics as _metrics
 from ..protocol.dosing import DoseEvent, expand, snap
 from ..model import PARAMETER_NAMES, ModelParameters
@@ -51,8 +51,8 @@ from ..parameters.parameter_set import ParameterSet, load_parameter_set
 from ..result import Result, bev_amount_nmol
 from ..scenario.core import Scenario
 from ..simulation import output_times, resolve_parameters, select_doses
-from ..solvers.reference import SimulationError, SolverSettings, SolverStats, _apply_jumps, _infusion_rate, event_schedule
-from ..solvers.reference import integrate as _reference_integrate
+from .reference import SimulationError, SolverSettings, SolverStats, _apply_jumps, _infusion_rate, event_schedule
+from .reference import integrate as _reference_integrate
 from ..model.states import ATOL, N_STATES, STATE_NAMES, derived
 
 __all__ = ["available", "compile_kernel", "cache_dir", "integrate", "simulate", "ensemble", "EnsembleRow",
@@ -97,8 +97,8 @@ def available() -> bool:
 
 
 def _kernel_source() -> tuple[str, Any]:
-    from ..solvers import codegen as fast_codegen
-    from ..solvers import kernel as fast_kernel
+    from . import codegen as fast_codegen
+    from . import kernel as fast_kernel
 
     gen = fast_codegen.generate_source()
     kernel = inspect.getsource(fast_kernel)

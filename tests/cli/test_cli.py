@@ -14,7 +14,7 @@ import pytest
 import simbev
 from simbev.cli import app as cli
 from simbev.parameters import load_parameter_set
-from simbev.states import DERIVED_NAMES, N_STATES, STATE_NAMES
+from simbev.model.states import DERIVED_NAMES, N_STATES, STATE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "configs" / "scenarios"
