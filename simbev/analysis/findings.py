@@ -385,7 +385,7 @@ def check_a1(arms: Arms) -> list[Check]:
     return [a1, a1w]
 
 
-def _same_time(arms, name, factor=None, diff=None, t=None):
+def _same_time(arms, name):
     bev, none = arms.get("bev"), arms.get("none")
     t_early = arms.setting.start + 14.0
     t_end = float(bev.time[-1])

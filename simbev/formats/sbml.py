@@ -16,7 +16,7 @@ rule or an assignment rule; there are no compartments, species or reactions. ``n
 b)`` becomes ``piecewise(a, a >= b, b)`` (portable to every SBML tool; L3V2 ``max`` is not
 read by all of them).
 
-Doses become events computed with :func:`simbev.dosing.expand` from the same resolved
+Doses become events selected with :func:`simbev.protocol.events.select_doses` from the same resolved
 parameters as :func:`simbev.simulate` uses. All dose actions at one instant are merged into one
 event (with ``useValuesFromTriggerTime="true"`` two events at the same instant would both read
 the pre-dose value, and one increment would be lost).
@@ -32,10 +32,11 @@ from typing import Iterable, Mapping
 
 
 from .. import __version__
-from ..protocol.dosing import DoseEvent, expand, snap
+from ..protocol.dosing import DoseEvent
+from ..protocol.events import select_doses
+from ..protocol.routes import INFUSION, ROUTE_TABLE
 from ..model import PARAMETER_NAMES
-from ..parameters.parameter_set import ParameterSet, load_parameter_set
-from ..scenario.core import Scenario
+from ..scenario.core import Scenario, resolve_parameters
 from ..model.states import DERIVED, STATES
 from ..symbolic.tracer import INFUSION_RATE_ID, Sym, trace_derived, trace_rhs
 from ..errors import ExportError
@@ -47,28 +48,6 @@ INFUSION_RATE_UNIT = "nmol/day"
 
 #: The model could not be traced, or libSBML found errors in the exported document.
 SBMLExportError = ExportError
-
-
-# Parameters ------------------------------------------------------------------------------------
-
-
-def resolve_parameters(scenario: Scenario, parameters: Mapping[str, float] | None = None) -> ParameterSet:
-    """The scenario's parameter set, resolved as :func:`simbev.simulate` does: species set,
-    scenario overrides, body weight, then ``parameters``."""
-    pset = load_parameter_set(scenario.species).with_values(dict(scenario.parameters))
-    if scenario.body_weight_kg is not None:
-        pset = pset.with_values({"body_weight": scenario.body_weight_kg})
-    return pset.with_values(dict(parameters or {}))
-
-
-def _scenario_doses(scenario: Scenario, pset: ParameterSet, extra: Iterable[DoseEvent] = ()):
-    """(applied, dropped) dose events, selected as :func:`simbev.simulate` selects them (t_start 0)."""
-    end = snap(float(scenario.duration_days))
-    applied, dropped = expand(scenario.treatments, pset, float(scenario.duration_days))
-    extra = [d for d in extra if d.amount_nmol > 0]
-    applied = sorted(applied + [d for d in extra if d.time <= end], key=lambda d: (d.time, d.regimen))
-    dropped = dropped + [d for d in extra if d.time > end]
-    return applied, dropped
 
 
 # Units -----------------------------------------------------------------------------------------
@@ -232,28 +211,24 @@ def _notes_xhtml(paragraphs) -> str:
 
 
 def _dose_actions(doses) -> dict[float, dict[str, float]]:
-    """``{time: {"bolus": nmol, "oral": nmol, "rate": net change of the infusion rate}}``.
+    """``{time: ({route: nmol for each jump route, "rate": net change of the infusion rate}, labels)}``.
 
     Every action at one instant is summed into one entry; infusion on/off steps at the same
     instant net out (an entry whose actions are all zero is dropped).
     """
-    actions: dict[float, dict[str, float]] = defaultdict(lambda: {"bolus": 0.0, "oral": 0.0, "rate": 0.0})
+    jump_routes = [name for name, r in ROUTE_TABLE.items() if r.kind != INFUSION]
+    actions: dict[float, dict[str, float]] = defaultdict(lambda: {**{r: 0.0 for r in jump_routes}, "rate": 0.0})
     labels: dict[float, list[str]] = defaultdict(list)
     for d in doses:
-        if d.route == "iv_bolus":
-            actions[d.time]["bolus"] += d.amount_nmol
-            labels[d.time].append(f"{d.drug} {d.route} {d.amount_nmol:.6g} nmol")
-        elif d.route == "oral":
-            actions[d.time]["oral"] += d.amount_nmol
-            labels[d.time].append(f"{d.drug} {d.route} {d.amount_nmol:.6g} nmol")
-        elif d.route == "iv_infusion":
+        if ROUTE_TABLE[d.route].kind == INFUSION:
             rate = d.amount_nmol / d.duration_days
             actions[d.time]["rate"] += rate
             actions[d.end]["rate"] -= rate
             labels[d.time].append(f"{d.drug} infusion start, +{rate:.6g} nmol/day")
             labels[d.end].append(f"{d.drug} infusion end, -{rate:.6g} nmol/day")
-        else:  # pragma: no cover - DoseEvent validates routes
-            raise SBMLExportError(f"route {d.route!r} has no SBML export")
+        else:
+            actions[d.time][d.route] += d.amount_nmol
+            labels[d.time].append(f"{d.drug} {d.route} {d.amount_nmol:.6g} nmol")
     return {t: (a, labels[t]) for t, a in sorted(actions.items()) if any(v != 0.0 for v in a.values())}
 
 
@@ -276,7 +251,7 @@ def to_sbml(scenario: Scenario, parameters: Mapping[str, float] | None = None,
     y0 = pset.initial_state(scenario.initial_conditions)
     rates = trace_rhs()
     outputs = trace_derived()
-    applied, dropped = _scenario_doses(scenario, pset, doses)
+    applied, dropped = select_doses(scenario, pset, list(doses), 0.0, None)
 
     doc = libsbml.SBMLDocument(3, 2)
     model = doc.createModel()
@@ -365,11 +340,11 @@ def to_sbml(scenario: Scenario, parameters: Mapping[str, float] | None = None,
         _check(trig.setPersistent(True), "set the trigger persistence")
         _check(trig.setMath(_math(f"time >= {t!r} {unit_of('day')}", "dose trigger")), "set a trigger")
         assignments = []
-        if act["bolus"]:
-            assignments.append(("bev_central", f"bev_central + {act['bolus']!r} {unit_of('nmol')} / bev_central_volume"))
-        if act["oral"]:
-            assignments.append(("mtori_depot",
-                                f"mtori_depot + {act['oral']!r} {unit_of('nmol')} * mtori_bioavailability"))
+        for route in ROUTE_TABLE.values():  # jumps: the amount into its state, as the solvers apply it
+            if route.kind != INFUSION and act[route.name]:
+                op = "/" if route.divide else "*"
+                assignments.append((route.state, f"{route.state} + {act[route.name]!r} {unit_of('nmol')} {op} "
+                                                 f"{route.parameter}"))
         if act["rate"]:
             assignments.append((INFUSION_RATE_ID,
                                 f"{INFUSION_RATE_ID} {'+' if act['rate'] > 0 else '-'} {abs(act['rate'])!r} "

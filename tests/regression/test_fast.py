@@ -28,6 +28,7 @@ import simbev
 from simbev import Regimen, Scenario, SimulationError, SolverSettings
 from simbev.solvers import codegen as fast_codegen
 from simbev.solvers import compiled as fast
+from simbev.solvers.ensemble import ensemble
 from simbev.solvers import kernel as fast_kernel
 from simbev.analysis.metrics import RESPONSE_METRICS, compute
 from simbev.model.states import ATOL, STATE_INDEX, STATE_NAMES
@@ -275,14 +276,14 @@ def test_kernel_as_plain_python_with_and_without_closed_form_pk(analytic_pk):
     scenario = Scenario("short", 3.0, species="mouse", output_every_days=0.25, treatments=regimens)
     ref = simbev.simulate(scenario, settings=TIGHT)
     pset = simbev.load_parameter_set("mouse")
-    sched = fast._schedule(0.0, 3.0, ref.doses)
+    sched = simbev.protocol.events.schedule(0.0, 3.0, ref.doses)
     P = np.array(pset.model_parameters(), dtype=float)[None, :]
     Y = np.empty((1, 19, ref.time.size))
     info = np.zeros((1, fast_kernel.INFO_SIZE))
     ns = _python_kernel(analytic_pk)
     assert ns["PK_ANALYTIC"] is analytic_pk and ns["ACT"].size == (17 if analytic_pk else 19)
     with np.errstate(all="ignore"):
-        ns["solve_batch"](P, pset.initial_state()[None, :], sched.t, fast._jump_vectors(sched, P), sched.u,
+        ns["solve_batch"](P, pset.initial_state()[None, :], sched.t, simbev.protocol.events.jump_vectors(sched, simbev.model.ModelParameters(*P.T), P.shape[0]), sched.u,
                           ref.time, 1e-6, ATOL.copy(), math.inf, 10_000, Y, info)
     assert info[0, fast_kernel.INFO_STATUS] == fast_kernel.OK
     assert relative_errors(Y[0], ref.states).max() <= MAX_RELATIVE_ERROR
@@ -396,7 +397,7 @@ COMBO = Scenario("combo", 40.0, species="mouse", output_every_days=0.5, treatmen
 @needs_numba
 def test_ensemble_rows_are_the_metrics_of_single_runs():
     samples = _cohort(5)
-    rows = list(fast.ensemble(COMBO, samples, trajectories=[1]))
+    rows = list(ensemble(COMBO, samples, trajectories=[1]))
     assert [r.index for r in rows] == list(range(5)) and all(r.status == "ok" for r in rows)
     for row, sample in zip(rows, samples):
         single = fast.simulate(COMBO, parameters=sample)
@@ -411,18 +412,18 @@ def test_ensemble_rows_are_the_metrics_of_single_runs():
 def test_ensemble_rows_do_not_depend_on_workers_or_batch_size():
     """Determinism: the same samples give bit-identical rows however they are split."""
     samples = _cohort(9)
-    a = [(r.index, r.metrics) for r in fast.ensemble(COMBO, samples, batch_size=4)]
-    b = [(r.index, r.metrics) for r in fast.ensemble(COMBO, samples, batch_size=1)]
-    c = [(r.index, r.metrics) for r in fast.ensemble(COMBO, samples, batch_size=2, workers=2)]
-    d = [(r.index, r.metrics) for r in fast.ensemble(COMBO, samples, batch_size=4)]
+    a = [(r.index, r.metrics) for r in ensemble(COMBO, samples, batch_size=4)]
+    b = [(r.index, r.metrics) for r in ensemble(COMBO, samples, batch_size=1)]
+    c = [(r.index, r.metrics) for r in ensemble(COMBO, samples, batch_size=2, workers=2)]
+    d = [(r.index, r.metrics) for r in ensemble(COMBO, samples, batch_size=4)]
     assert a == b == c == d
 
 
 @needs_numba
 def test_ensemble_agrees_with_the_reference_path_rows():
     samples = _cohort(3)
-    got = list(fast.ensemble(COMBO, samples))
-    ref = list(fast.ensemble(COMBO, samples, fast=False, settings=TIGHT))
+    got = list(ensemble(COMBO, samples))
+    ref = list(ensemble(COMBO, samples, fast=False, settings=TIGHT))
     for g, r in zip(got, ref):
         for name in RESPONSE_METRICS:
             if r.metrics[name] is None:
@@ -437,7 +438,7 @@ def test_ensemble_agrees_with_the_reference_path_rows():
 def test_ensemble_bad_samples_are_failed_rows_not_errors():
     samples = [{}, {"no_such_parameter": 1.0}, {"tumor_normoxic_growth_rate": float("nan")},
                {"tumor_normoxic_growth_rate": 1e4, "tumor_normoxic_death_rate": 0.0}, {}]
-    rows = list(fast.ensemble(Scenario("x", 30.0), samples))
+    rows = list(ensemble(Scenario("x", 30.0), samples))
     assert [r.status for r in rows] == ["ok", "failed", "failed", "failed", "ok"]
     assert "no_such_parameter" in rows[1].error and "finite" in rows[2].error and "SimulationError" in rows[3].error
     assert rows[0].metrics == rows[4].metrics
@@ -445,7 +446,7 @@ def test_ensemble_bad_samples_are_failed_rows_not_errors():
 
 def test_ensemble_refuses_an_unknown_metric():
     with pytest.raises(KeyError, match="did you mean"):
-        list(fast.ensemble(COMBO, [{}], metrics=["final_tumour_volume"]))
+        list(ensemble(COMBO, [{}], metrics=["final_tumour_volume"]))
 
 
 @needs_numba
@@ -458,7 +459,7 @@ def test_ensemble_consumes_samples_lazily():
             taken.append(k)
             yield {}
 
-    rows = fast.ensemble(Scenario("x", 5.0), samples(), metrics=["final_tumor_volume"], batch_size=8)
+    rows = ensemble(Scenario("x", 5.0), samples(), metrics=["final_tumor_volume"], batch_size=8)
     first = next(rows)
     assert first.index == 0 and len(taken) <= 9
     rows.close()
@@ -477,7 +478,7 @@ def test_without_numba_everything_falls_back_to_the_reference_path(monkeypatch):
     np.testing.assert_array_equal(got.states, ref.states)
     np.testing.assert_array_equal(got.time, ref.time)
     assert got.solver["method"] == "LSODA" and "unavailable" in got.solver["fast_path"]
-    rows = list(fast.ensemble(scenario, [params, {}]))
+    rows = list(ensemble(scenario, [params, {}]))
     assert rows[0].metrics == compute(ref, RESPONSE_METRICS)
     assert rows[1].metrics == compute(simbev.simulate(scenario), RESPONSE_METRICS)
     pset = simbev.load_parameter_set("mouse")
