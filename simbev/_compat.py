@@ -19,7 +19,7 @@ MOVED: dict[str, str | tuple[str, ...]] = {
     "simbev.scenario_file": "simbev.scenario.file",
     "simbev.yamlsafe": "simbev.scenario.yamlsafe",
     "simbev.solver": "simbev.solvers.reference",
-    "simbev.fast": ("simbev.solvers.compiled", "simbev.solvers.ensemble", "simbev.solvers.compile_cache"),
+    "simbev.fast": ("simbev.solvers.compiled", "simbev.solvers.ensemble"),
     "simbev.fast_codegen": ("simbev.solvers.codegen", "simbev.symbolic.calculus"),
     "simbev.fast_kernel": "simbev.solvers.kernel",
     "simbev.sbml": ("simbev.formats.sbml", "simbev.symbolic.tracer"),

@@ -150,7 +150,7 @@ def summary(scenario, result, scenario_file: str | None = None) -> dict:
         "initial_condition_overrides": dict(scenario.initial_conditions),
         "treatments": [{k: v for k, v in dataclasses.asdict(r).items() if k != "index"}
                        for r in scenario.treatments],
-        "response_metrics": metrics.response_metrics(result),
+        "response_metrics": result.metrics(),
         "response_metric_units": {**{k: metrics.METRICS[k].unit for k in metrics.RESPONSE_METRICS},
                                   "treatment_start_day": "day"},
         "progression_margin": metrics.PROGRESSION_MARGIN,
@@ -209,7 +209,7 @@ def _cmd_compare(args) -> int:
     plt = _pyplot()
     scenarios = [_load(p) for p in args.scenarios]  # all inputs checked before any run
     results = [_simulate(s) for s in scenarios]
-    table = [metrics.response_metrics(r) for r in results]
+    table = [r.metrics() for r in results]  # computed once per result, shared with the figure
     labels = [s.name for s in scenarios]
     if len(set(labels)) < len(labels):  # disambiguate arms of the same name by their file
         labels = [f"{s.name} ({Path(p).name})" for s, p in zip(scenarios, args.scenarios)]

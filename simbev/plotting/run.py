@@ -84,7 +84,7 @@ def plot_tumor_burden(result, ax=None, logy: bool = False):
         nadir_day, nadir = _metrics.day_of_min(result), _metrics.min_tumor_volume(result)
         ax.plot([nadir_day], [nadir], marker="o", ms=7, mfc="white", mec="k", linestyle="none",
                 label=f"on-treatment nadir (day {nadir_day:g})")
-    ttp = _metrics.time_to_progression(result)
+    ttp = result.metrics(["time_to_progression"])["time_to_progression"]
     if ttp is not None:
         t_prog = _metrics.reference_start(result) + ttp
         ax.plot([t_prog], [_metrics.value_at(result, "tumor_volume", t_prog)], marker="X", ms=10,
@@ -206,7 +206,7 @@ def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
     ----------
     results : sequence of Result
     metrics : sequence of mappings, optional
-        Per arm, as returned by :func:`simbev.metrics.response_metrics` (computed if omitted).
+        Per arm, as returned by :meth:`simbev.Result.metrics` (taken from the results if omitted).
     logy : bool
         Logarithmic volume axis (default), so that shrinkage and regrowth of arms of very
         different sizes are all visible.
@@ -220,7 +220,7 @@ def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
     if not results:
         raise ValueError("plot_comparison needs at least one result")
     if metrics is None:
-        metrics = [_metrics.response_metrics(r) for r in results]
+        metrics = [r.metrics() for r in results]
     labels = list(labels) if labels is not None else [r.scenario_name for r in results]
     n = len(results)
     fig, (ax, strip) = plt.subplots(
