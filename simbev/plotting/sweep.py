@@ -37,7 +37,7 @@ def _norm(values, log: bool):
     return Normalize(lo, hi)
 
 
-def plot_metric_vs_values(rows: list[dict], sweep: Sweep, metric: str):
+def plot_metric_vs_values(rows: list[dict], sweep, metric: str):
     """A metric against each varied value: one panel per factor, one row per arm.
 
     Grids draw lines (for two-dimensional grids, one line per value of the other factor,
@@ -92,7 +92,7 @@ def plot_metric_vs_values(rows: list[dict], sweep: Sweep, metric: str):
     return fig
 
 
-def plot_heatmap(rows: list[dict], sweep: Sweep, metric: str, arm: int = 0):
+def plot_heatmap(rows: list[dict], sweep, metric: str, arm: int = 0):
     """A metric over a two-dimensional grid, as a heat map with the values written in the
     cells (a time to progression that never happened is shown as ``>follow-up``)."""
     f1, f2 = sweep.factors

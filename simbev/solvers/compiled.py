@@ -43,6 +43,7 @@ import numpy as np
 from ..errors import SimulationError
 from ..model import PARAMETER_NAMES, ModelParameters
 from ..model.states import ATOL, N_STATES, STATE_NAMES
+from ..parameters.parameter_set import load_parameter_set
 from ..protocol.dosing import DoseEvent, snap
 from ..protocol.events import Schedule, jump_vectors, output_grid, schedule
 from ..result import Result
@@ -143,7 +144,7 @@ def compile_kernel() -> bool:
     if mod is None:
         return False
     if not _KERNEL.get("warm"):
-        base = _parameter_set("mouse")
+        base = load_parameter_set("mouse")
         p = np.array([base[n] for n in PARAMETER_NAMES])
         y0 = np.ones((1, N_STATES))
         seg_t = np.array([0.0, 1e-3])

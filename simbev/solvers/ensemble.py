@@ -17,7 +17,7 @@ import numpy as np
 from ..analysis import metrics as _metrics
 from ..model import PARAMETER_NAMES
 from ..model.states import derived
-from ..protocol.dosing import snap
+from ..protocol.dosing import expand, snap
 from ..protocol.events import output_grid, output_times, schedule, select_doses
 from ..result import Result, bev_amount_nmol
 from ..scenario.core import Scenario, resolve_parameters

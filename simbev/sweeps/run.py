@@ -38,12 +38,13 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..errors import InputError
+from ..scenario.core import Scenario
 from .designs import canonical_json, sample_hash
 from .store import FAILED, OK, StoreLocked, SweepStore
 from .file import MAX_ATTEMPTS, RESULTS_NAME, STORE_NAME, Sweep, SweepChangedError, _scenario_from_state, _scenario_state, apply_sample, load_sweep
 from .tables import _write_analysis, export_results
 
-__all__ = ["SweepOutcome", "run_sweep", "model_fingerprint", "MODEL_FILES"]
+__all__ = ["SweepOutcome", "run_sweep", "model_fingerprint", "MODEL_FILES", "canonical_json_values"]
 
 
 # --- evaluating one sample (runs in a worker) --------------------------------------------------

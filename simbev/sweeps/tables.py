@@ -7,16 +7,20 @@ import csv
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from .designs import analyze
 from ..plotting.sweep import plot_heatmap, plot_metric_vs_values, plot_morris, plot_progression_free, plot_sobol, plot_tumor_curves
 from ..analysis.survival import metric_matrix
-from .file import SENSITIVITY_NAME
+from .file import SENSITIVITY_NAME, Sweep
+from .store import SweepStore
 
-__all__ = ["export_results", "canonical_json_values"]
+if TYPE_CHECKING:  # run.py imports this module
+    from .run import SweepOutcome
+
+__all__ = ["export_results"]
 
 
 # --- tables ------------------------------------------------------------------------------------
