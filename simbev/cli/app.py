@@ -1,7 +1,7 @@
-"""Command line: a thin argparse shell over the API (INTERFACE.md, "Command line").
+"""Command line: a thin argparse shell over the API (README, "Using it").
 
 Subcommands: ``run``, ``compare``, ``validate``, ``params``, ``export-sbml`` (``sweep`` in
-:mod:`simbev.sweep`). Bad input (:class:`InputError`) and
+:mod:`simbev.sweeps`). Bad input (:class:`InputError`) and
 solver failures (:class:`SimulationError`) print one message on stderr and exit with status 2,
 without a traceback and without leaving output behind: every output is written into a
 temporary directory next to the target and moved into place only when all of it succeeded.
@@ -297,7 +297,7 @@ def _cmd_export_sbml(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
     parser = argparse.ArgumentParser(
-        prog="simbev", description="Simulate tumour escape from bevacizumab (see INTERFACE.md).")
+        prog="simbev", description="Simulate tumor escape from bevacizumab (see README.md and docs/).")
     parser.add_argument("--version", action="version", version=f"simbev {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 

@@ -9,7 +9,7 @@ symbol, and the arithmetic the model code performs on them (``+ - * / **``, unar
 ``np.maximum``) builds expression trees instead of numbers. The 19 trees returned are the
 right-hand sides, emitted as SBML rate rules; so the export follows the model code whenever
 the code changes. The derived outputs are traced the same way from
-:func:`simbev.states.derived` and emitted as assignment rules.
+:func:`simbev.model.states.derived` and emitted as assignment rules.
 
 Every state and derived output is an SBML ``parameter`` (``constant="false"``) with a rate
 rule or an assignment rule; there are no compartments, species or reactions. ``np.maximum(a,

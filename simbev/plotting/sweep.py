@@ -123,7 +123,7 @@ def plot_tumor_curves(curves: Sequence[tuple[str, Any, Any, Any]], factor: str, 
                       arms: Sequence[str] | None = None, log_color: bool = False):
     """Tumour-volume curves coloured by the value of ``factor``.
 
-    ``curves``: ``(arm name, factor value, time, tumour volume)``; one panel per arm.
+    ``curves``: ``(arm name, factor value, time, tumor volume)``; one panel per arm.
     """
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
@@ -143,7 +143,7 @@ def plot_tumor_curves(curves: Sequence[tuple[str, Any, Any, Any]], factor: str, 
             ax.add_collection(LineCollection(segs, colors=cols, linewidths=0.9, alpha=0.85))
             ax.autoscale()
         ax.set_xlabel("time [day]")
-        ax.set_ylabel("tumour volume [mm^3]")
+        ax.set_ylabel("tumor volume [mm^3]")
         ax.set_title(arm if len(arms) > 1 else f"{len(segs)} samples", fontsize=9)
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=list(axes[0]), label=_label(factor, unit))
     return fig
@@ -174,7 +174,7 @@ def _index_bars(results: Mapping[str, Mapping[str, dict]], series: Sequence[tupl
 def plot_sobol(results: Mapping[str, Mapping[str, dict]]):
     """First-order (S1) and total (ST) Sobol' indices with their bootstrap confidence
     intervals, one panel per arm and metric. ``results``: ``{arm: {metric: indices}}`` as
-    returned by :func:`~simbev.sweep_designs.analyze`."""
+    returned by :func:`~simbev.sweeps.designs.analyze`."""
     return _index_bars(results, [("S1", "S1_conf", "S1 (first order)"), ("ST", "ST_conf", "ST (total)")],
                        "Sobol' indices (95 % CI)")
 

@@ -85,7 +85,7 @@ class DoseEvent:
 
 @dataclass(frozen=True)
 class Regimen:
-    """A dosing regimen as a scenario file states it (INTERFACE.md ``treatments`` entry).
+    """A dosing regimen as a scenario file states it (a ``treatments`` entry; README, docs/dosing.md).
 
     ``dose`` is ``(value, unit)`` with unit ``mg/kg`` or ``mg``. Repeats: ``every_days`` with
     ``doses`` (the total count, not extra doses) or ``stop_day`` (last dose at or before it).

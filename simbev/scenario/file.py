@@ -1,6 +1,6 @@
 """Scenario files (YAML) -> a validated :class:`~simbev.scenario.Scenario`.
 
-The format is that of INTERFACE.md. Files are read with :func:`simbev.yamlsafe.load_yaml`
+The format is the one the README and docs/dosing.md describe. Files are read with :func:`simbev.scenario.yamlsafe.load_yaml`
 (no object tags, no duplicate keys, no aliases); every value is then checked, and the first
 problem raises an :class:`~simbev.errors.InputError` naming the file, the line, the key path
 (``treatments.0.dose``), the value found and what would be accepted. An unknown name (key,
@@ -330,7 +330,7 @@ def load_scenario(path) -> Scenario:
     Parameters
     ----------
     path : str or os.PathLike
-        The scenario YAML file (format: INTERFACE.md). ``extends`` paths inside it are relative
+        The scenario YAML file (format: README, "Using it"). ``extends`` paths inside it are relative
         to the file that names them.
 
     Returns

@@ -1,8 +1,8 @@
 """Straight-line code for the right-hand side and its exact Jacobian, from the traced equations.
 
-The fast path (:mod:`simbev.fast`) does not keep a second copy of the model. It takes the
+The fast path (:mod:`simbev.solvers.compiled`) does not keep a second copy of the model. It takes the
 expression trees that the SBML export traces from :func:`simbev.model.rhs`
-(:func:`simbev.sbml.trace_rhs`), differentiates them symbolically, removes common
+(:func:`simbev.symbolic.tracer.trace_rhs`), differentiates them symbolically, removes common
 sub-expressions, and writes Python source that numba compiles:
 
 ``model_prep(p, q)``
@@ -394,7 +394,7 @@ def _state_var(name: str) -> str:
 def generate_source(rates: dict[str, Sym] | None = None, analytic_pk: bool = True) -> GeneratedModel:
     """Python source of ``model_prep``, ``model_rhs``, ``model_rhs_jac`` and ``model_pk``.
 
-    ``rates`` defaults to :func:`simbev.sbml.trace_rhs`. With ``analytic_pk`` the
+    ``rates`` defaults to :func:`simbev.symbolic.tracer.trace_rhs`. With ``analytic_pk`` the
     mTOR-inhibitor subsystem is checked by :func:`linear_pk` and, if it qualifies, its
     coefficients are generated too (``GeneratedModel.pk``).
     """
@@ -473,7 +473,7 @@ def generate_source(rates: dict[str, Sym] | None = None, analytic_pk: bool = Tru
 def generate(analytic_pk: bool = True):
     """Execute the generated source as plain Python; return its namespace (a dict).
 
-    For tests and for the numba-free check of the generated code; :mod:`simbev.fast` compiles
+    For tests and for the numba-free check of the generated code; :mod:`simbev.solvers.compiled` compiles
     the same text with numba.
     """
     gen = generate_source(analytic_pk=analytic_pk)
@@ -483,6 +483,6 @@ def generate(analytic_pk: bool = True):
     return namespace
 
 
-if __name__ == "__main__":  # pragma: no cover - inspection aid: python -m simbev.fast_codegen
+if __name__ == "__main__":  # pragma: no cover - inspection aid: python -m simbev.solvers.codegen
     print(generate_source().source)
     _ = N_STATES

@@ -165,7 +165,7 @@ def _solver_record(settings: SolverSettings, fast: bool) -> dict:
         record["fast_path"] = "unavailable (numba not installed): reference path used"
         return record
     gen = _KERNEL["module"].GENERATED
-    return {"method": METHOD, "implementation": f"simbev.fast: generated model, {METHOD} compiled with numba",
+    return {"method": METHOD, "implementation": f"simbev.solvers.compiled: generated model, {METHOD} compiled with numba",
             "rtol": settings.rtol, "atol": dict(zip(STATE_NAMES, settings.atol().tolist())),
             "max_step": None if np.isinf(settings.max_step) else settings.max_step,
             "jacobian": "exact (symbolic, generated from the traced model)",
@@ -180,7 +180,7 @@ def _failure_text(info: np.ndarray) -> str:
 
 
 def _stats(info: np.ndarray, cuts: int) -> SolverStats:
-    """Solver statistics as :class:`simbev.solver.SolverStats`; the fast path's own in ``extra``."""
+    """Solver statistics as :class:`simbev.solvers.reference.SolverStats`; the fast path's own in ``extra``."""
     return SolverStats(segments=max(cuts - 1, 1), steps=int(info[_K.INFO_ACCEPTED]),
                        rhs_evaluations=int(info[_K.INFO_RHS]), jacobian_evaluations=int(info[_K.INFO_JAC]),
                        lu_decompositions=int(info[_K.INFO_ACCEPTED] + info[_K.INFO_REJECTED]),
@@ -202,13 +202,13 @@ def _run_kernel(mod, P: np.ndarray, Y0: np.ndarray, sched: Schedule, out: np.nda
 
 def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[DoseEvent],
               settings: SolverSettings = SolverSettings()):
-    """Drop-in for :func:`simbev.solver.integrate`: ``(times, Y, stats)`` by the compiled path.
+    """Drop-in for :func:`simbev.solvers.reference.integrate`: ``(times, Y, stats)`` by the compiled path.
 
     Same cuts, jumps, right-continuous outputs and tolerances (``rtol``, per-state ``atol``,
     ``max_step``); ``settings.method`` is not used. ``stats`` is a
-    :class:`~simbev.solver.SolverStats` with ``rejected_steps`` and ``dense_factorisations`` in
-    ``extra``. Without numba, returns what :func:`simbev.solver.integrate` returns.
-    Raises :class:`~simbev.solver.SimulationError` if the solver fails.
+    :class:`~simbev.solvers.reference.SolverStats` with ``rejected_steps`` and ``dense_factorisations`` in
+    ``extra``. Without numba, returns what :func:`simbev.solvers.reference.integrate` returns.
+    Raises :class:`~simbev.solvers.reference.SimulationError` if the solver fails.
     """
     mod = _load_kernel()
     if mod is None:

@@ -38,7 +38,7 @@ class EnsembleRow:
     """One sample of an ensemble.
 
     ``metrics`` maps each requested metric to its value (``None`` where the event it measures
-    never happens, as in :mod:`simbev.metrics`). A failed sample has ``status == "failed"``,
+    never happens, as in :mod:`simbev.analysis.metrics`). A failed sample has ``status == "failed"``,
     empty ``metrics`` and the reason in ``error``. ``result`` is the sample's full
     :class:`~simbev.result.Result` if its index was listed in ``trajectories``, else ``None``.
     ``steps`` counts accepted solver steps.
@@ -127,7 +127,7 @@ class _RecordingParams(dict):
 
 class _GridResult(Result):
     """A Result whose derived outputs were computed for a whole batch at once (by the same
-    :func:`simbev.states.derived`); only for computing metrics inside :func:`_run_job`."""
+    :func:`simbev.model.states.derived`); only for computing metrics inside :func:`_run_job`."""
 
     def __init__(self, time, states, doses, dropped, derived_outputs, steps, scenario_name):
         self.time, self.states, self.doses, self.dropped_doses = time, states, doses, dropped
@@ -161,7 +161,7 @@ def _treatments_key(scenario: Scenario) -> tuple:
 
 
 def _expansion_reads(scenario: Scenario, base: np.ndarray) -> list[str]:
-    """Names of the parameters that :func:`simbev.dosing.expand` reads for this scenario."""
+    """Names of the parameters that :func:`simbev.protocol.dosing.expand` reads for this scenario."""
     key = _treatments_key(scenario)
     if key not in _READS:
         reads = _RecordingParams(zip(PARAMETER_NAMES, base))
@@ -261,7 +261,7 @@ def ensemble(scenario: Scenario, samples: Iterable[Sample],
     samples : iterable of mappings ``{parameter name: value}``
         Consumed lazily, ``batch_size`` at a time: a generator of any length is fine.
     metrics : metric names
-        Anything :func:`simbev.metrics.compute` accepts, computed on the scenario's output grid.
+        Anything :func:`simbev.analysis.metrics.compute` accepts, computed on the scenario's output grid.
     settings : SolverSettings
         ``rtol``, ``atol_scale`` and ``max_step`` are honoured (``method`` is not).
     workers : int

@@ -212,7 +212,7 @@ def _default_context():
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return None
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["simbev.sweep"])
+    ctx.set_forkserver_preload(["simbev.sweeps"])
     return ctx
 
 

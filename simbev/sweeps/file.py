@@ -59,7 +59,7 @@ class Arm:
 
 @dataclass(frozen=True)
 class Sweep:
-    """A validated sweep: a design over :class:`~simbev.sweep_designs.Factor` s, run in arms.
+    """A validated sweep: a design over :class:`~simbev.sweeps.designs.Factor` s, run in arms.
 
     Build one with :func:`load_sweep`, or directly (e.g. with an injected evaluation function
     and ``arms=(Arm("f", None),)`` for a model-free test).
@@ -251,7 +251,7 @@ class _SweepReader:
                 or not 0 <= trajectories <= MAX_TRAJECTORIES:
             self.fail("trajectories", _found(trajectories),
                       f"a whole number from 0 to {MAX_TRAJECTORIES}: how many samples keep their "
-                      "tumour curve for the figure")
+                      "tumor curve for the figure")
         sweep = Sweep(name=name, design=design, factors=factors, metrics=metrics, arms=arms,
                       samples=samples, seed=seed, options=options, trajectories=trajectories,
                       description=description, source=str(self.path), metric_units=units)

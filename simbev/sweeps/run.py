@@ -17,8 +17,8 @@ figures (PNG)
     Metrics against the varied values, tumor curves coloured by a varied value, a heat map
     for two-dimensional grids, Sobol' and Morris bar charts, progression-free curves per arm.
 
-Layers: :mod:`simbev.sweep_designs` (samples and SALib analyses, model-free),
-:mod:`simbev.executors` (serial, processes, Dask), :mod:`simbev.sweeps.store` (SQLite), and this
+Layers: :mod:`simbev.sweeps.designs` (samples and SALib analyses, model-free),
+:mod:`simbev.sweeps.executors` (serial, processes, Dask), :mod:`simbev.sweeps.store` (SQLite), and this
 module (the file format, evaluation of one sample, the run loop, tables and figures).
 
 A sample is a pure function of its inputs (the base scenario, its values, the metrics), so
@@ -94,7 +94,7 @@ def _run_task(task: _Task) -> dict:
 
 
 def _simulate_task(task: _Task, scenario: Scenario):
-    """One sample through the fast path (:mod:`simbev.fast`: compiled, same answers as
+    """One sample through the fast path (:mod:`simbev.solvers.compiled`: compiled, same answers as
     :func:`simbev.simulate` within 1e-4; it falls back to the reference path without numba)."""
     from ..analysis import metrics as M
     from ..solvers.compiled import simulate
@@ -226,7 +226,7 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
     figures : bool
         Write the figures (and the sensitivity table) at the end.
     executor : Executor, optional
-        Use this executor (from :mod:`simbev.executors`) instead of making one.
+        Use this executor (from :mod:`simbev.sweeps.executors`) instead of making one.
     """
     from .. import __version__
     from .executors import make_executor
@@ -308,7 +308,7 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
 def _execute(store: SweepStore, ex, make_task: Callable, run_id: int, bar, notes: list[str]) -> int:
     """Run every pending task of ``store`` on ``ex``, recording each outcome as it arrives.
 
-    A worker process that dies (:class:`~simbev.executors.WorkerLost`) takes the tasks in
+    A worker process that dies (:class:`~simbev.sweeps.executors.WorkerLost`) takes the tasks in
     flight with it, and only one of them may be to blame. Those tasks become suspects and are
     run again one at a time; a suspect that kills its worker ``MAX_ATTEMPTS`` times when run
     alone is recorded as failed. So an innocent sample is never failed for its neighbour, and

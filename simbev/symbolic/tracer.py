@@ -273,12 +273,12 @@ def trace_rhs() -> dict[str, Sym]:
 
 
 def trace_derived() -> dict[str, Sym]:
-    """``{derived output: expression in the states}`` traced from :func:`simbev.states.derived`."""
+    """``{derived output: expression in the states}`` traced from :func:`simbev.model.states.derived`."""
     y, _ = _symbolic_inputs()
     try:
         out = derived(y)
     except TypeError as exc:
-        raise ExportError(f"simbev.states.derived cannot be traced symbolically: {exc}\n"
+        raise ExportError(f"simbev.model.states.derived cannot be traced symbolically: {exc}\n"
                               f"{_where(exc)}") from exc
     return {d.name: _lift(out[d.name]) for d in DERIVED if d.name in out}
 
