@@ -12,7 +12,7 @@ finish; a rerun (after an interruption, too) resumes and does not recompute them
 carries a fingerprint of the model (its sources, parameter files and the checks): lines written by
 another version of the model are ignored, never mixed in.
 
-The runs go through the compiled path (:func:`simbev.fast.simulate`, which agrees with
+The runs go through the compiled path (:func:`simbev.solvers.compiled.simulate`, which agrees with
 :func:`simbev.simulate` to about 1e-5 and falls back to it without numba): the whole script
 takes minutes.
 """
@@ -33,9 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import simbev  # noqa: E402
-from simbev import DoseEvent, Regimen, Scenario, fast, findings, metrics  # noqa: E402
-from simbev.dosing import mg_to_nmol  # noqa: E402
-from simbev.sweep import model_fingerprint as model_version  # noqa: E402
+from simbev import DoseEvent, Scenario  # noqa: E402
+from simbev.analysis import findings, metrics  # noqa: E402
+from simbev.protocol.dosing import mg_to_nmol  # noqa: E402
+from simbev.solvers import compiled as fast  # noqa: E402
+from simbev.sweeps.run import model_fingerprint as model_version  # noqa: E402
 
 DOCS = ROOT / "docs"
 FIGS = DOCS / "figures"
@@ -45,9 +47,9 @@ SEED = 20261121
 
 def model_fingerprint() -> str:
     """The robustness rows' model version: the sweeps' fingerprint of the model, parameter,
-    solver and dosing sources (:func:`simbev.sweep.model_fingerprint`) and the checks."""
+    solver and dosing sources (:func:`simbev.sweeps.run.model_fingerprint`) and the checks."""
     h = hashlib.sha256(model_version().encode())
-    h.update((ROOT / "simbev" / "findings.py").read_bytes())
+    h.update(Path(findings.__file__).read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -1,7 +1,7 @@
 """The published findings as tests that run the model: the human course and calibration, the
 definitions behind the checks, and e01's report.
 
-The criteria (direction and minimum effect size) live in :mod:`simbev.findings`, one per
+The criteria (direction and minimum effect size) live in :mod:`simbev.analysis.findings`, one per
 finding, with the reasoning in docs/findings.md; the experiment e01 reports the same checks.
 That every finding holds at the defaults of all three settings and fails without its
 mechanism is tested in test_negative_controls.py.
@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simbev import Scenario, fast, findings, metrics
+from simbev import Scenario
+from simbev.analysis import findings, metrics
+from simbev.solvers import compiled as fast
 
 ROOT = Path(__file__).resolve().parents[2]
 

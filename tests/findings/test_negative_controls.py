@@ -8,7 +8,7 @@ test red so that the list is corrected.
 """
 import pytest
 
-from simbev import findings
+from simbev.analysis import findings
 
 #: (setting, check) -> why the check does not discriminate on the current model.
 NOT_DISCRIMINATING = {

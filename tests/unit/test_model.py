@@ -4,7 +4,7 @@ import pytest
 
 import simbev
 from simbev import model
-from simbev.states import STATE_INDEX as S
+from simbev.model.states import STATE_INDEX as S
 
 pset = simbev.load_parameter_set("mouse")
 

@@ -9,14 +9,14 @@ symbol, and the arithmetic the model code performs on them (``+ - * / **``, unar
 ``np.maximum``) builds expression trees instead of numbers. The trees returned (one per state) are the
 right-hand sides, emitted as SBML rate rules; so the export follows the model code whenever
 the code changes. The derived outputs are traced the same way from
-:func:`simbev.states.derived` and emitted as assignment rules.
+:func:`simbev.model.states.derived` and emitted as assignment rules.
 
 Every state and derived output is an SBML ``parameter`` (``constant="false"``) with a rate
 rule or an assignment rule; there are no compartments, species or reactions. ``np.maximum(a,
 b)`` becomes ``piecewise(a, a >= b, b)`` (portable to every SBML tool; L3V2 ``max`` is not
 read by all of them).
 
-Doses become events computed with :func:`simbev.dosing.expand` from the same resolved
+Doses become events selected with :func:`simbev.protocol.events.select_doses` from the same resolved
 parameters as :func:`simbev.simulate` uses. All dose actions at one instant are merged into one
 event (with ``useValuesFromTriggerTime="true"`` two events at the same instant would both read
 the pre-dose value, and one increment would be lost).
@@ -25,315 +25,29 @@ python-libsbml is imported lazily, so ``simbev`` itself does not need it.
 """
 from __future__ import annotations
 
-import math
-import numbers
 import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Mapping
 
-import numpy as np
 
-from . import __version__
-from .dosing import DoseEvent, expand, snap
-from .model import PARAMETER_NAMES, ModelParameters
-from .parameters import ParameterSet, load_parameter_set
-from .scenario import Scenario
-from .states import DERIVED, N_STATES, STATE_NAMES, STATES, derived
+from .. import __version__
+from ..protocol.dosing import DoseEvent
+from ..protocol.events import select_doses
+from ..protocol.routes import INFUSION, ROUTE_TABLE
+from ..model import PARAMETER_NAMES
+from ..scenario.core import Scenario, resolve_parameters
+from ..model.states import DERIVED, STATES
+from ..symbolic.tracer import INFUSION_RATE_ID, Sym, trace_derived, trace_rhs
+from ..errors import ExportError
 
 __all__ = ["Sym", "trace_rhs", "trace_derived", "resolve_parameters", "to_sbml", "export_sbml",
            "consistency_issues", "unit_definition", "SBMLExportError", "INFUSION_RATE_ID"]
 
-INFUSION_RATE_ID = "bev_infusion_rate"
 INFUSION_RATE_UNIT = "nmol/day"
-TIME_ID = "time"  # rendered as the SBML csymbol time by libSBML's L3 infix parser
 
-
-class SBMLExportError(RuntimeError):
-    """The model could not be traced, or libSBML found errors in the exported document."""
-
-
-# Symbolic tracing -------------------------------------------------------------------------------
-
-# Precedence of the L3 infix operators as rendered here (higher binds tighter).
-_P_REL, _P_ADD, _P_MUL, _P_POW, _P_ATOM = 1, 2, 3, 4, 9
-_BINARY = {"+": _P_ADD, "-": _P_ADD, "*": _P_MUL, "/": _P_MUL}
-_RELATIONS = (">", ">=", "<", "<=")
-
-
-def _lift(x) -> "Sym":
-    """A Sym for ``x`` (a Sym, or a real number, including numpy scalars)."""
-    if isinstance(x, Sym):
-        return x
-    if isinstance(x, (bool, np.bool_)):
-        raise TypeError("a boolean cannot enter a symbolic model expression")
-    if isinstance(x, numbers.Integral):
-        return Sym._number(int(x))
-    if isinstance(x, numbers.Real):
-        return Sym._number(float(x))
-    if isinstance(x, np.ndarray) and x.ndim == 0:
-        return _lift(x.item())
-    raise TypeError(f"cannot use {type(x).__name__} {x!r} in a symbolic model expression")
-
-
-class Sym:
-    """A symbolic scalar: an expression tree that renders to libSBML's L3 infix syntax.
-
-    Leaves are names (``Sym("vegf")``) and numbers; ``+ - * / **`` (also reflected), unary
-    ``-``/``+``, the comparisons ``> >= < <=`` and the numpy functions ``np.maximum``,
-    ``np.minimum``, ``np.exp``, ``np.log``, ``np.sqrt``, ``np.abs``, ``np.where`` build
-    larger trees. Using a Sym where Python needs a truth value (``if``, ``and``) raises
-    ``TypeError``: a branch on a state cannot be traced.
-    """
-
-    __slots__ = ("op", "args")
-    __array_priority__ = 1000
-
-    def __init__(self, name: str):
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise ValueError(f"not a valid SBML id: {name!r}")
-        self.op = "name"
-        self.args = (name,)
-
-    @classmethod
-    def _node(cls, op: str, *args) -> "Sym":
-        node = object.__new__(cls)
-        node.op = op
-        node.args = args
-        return node
-
-    @classmethod
-    def _number(cls, value) -> "Sym":
-        return cls._node("num", value)
-
-    # Numbers fold at trace time, so constant sub-expressions (e.g. 2.0 / 3.0) stay numbers.
-    @staticmethod
-    def _fold(op: str, a: "Sym", b: "Sym"):
-        if a.op == "num" and b.op == "num":
-            x, y = a.args[0], b.args[0]
-            try:
-                return _lift({"+": x + y, "-": x - y, "*": x * y, "/": x / y, "^": x ** y}[op])
-            except (ZeroDivisionError, OverflowError):
-                return None
-        return None
-
-    def _binary(self, op: str, other, reflected: bool = False) -> "Sym":
-        a, b = (_lift(other), self) if reflected else (self, _lift(other))
-        folded = Sym._fold(op, a, b)
-        return Sym._node(op, a, b) if folded is None else folded
-
-    def __add__(self, o): return self._binary("+", o)
-    def __radd__(self, o): return self._binary("+", o, True)
-    def __sub__(self, o): return self._binary("-", o)
-    def __rsub__(self, o): return self._binary("-", o, True)
-    def __mul__(self, o): return self._binary("*", o)
-    def __rmul__(self, o): return self._binary("*", o, True)
-    def __truediv__(self, o): return self._binary("/", o)
-    def __rtruediv__(self, o): return self._binary("/", o, True)
-    def __pow__(self, o): return self._binary("^", o)
-    def __rpow__(self, o): return self._binary("^", o, True)
-
-    def __neg__(self):
-        if self.op == "num":
-            return _lift(-self.args[0])
-        return Sym._node("neg", self)
-
-    def __pos__(self):
-        return self
-
-    def _relation(self, op, other):
-        return Sym._node("rel", op, self, _lift(other))
-
-    def __gt__(self, o): return self._relation(">", o)
-    def __ge__(self, o): return self._relation(">=", o)
-    def __lt__(self, o): return self._relation("<", o)
-    def __le__(self, o): return self._relation("<=", o)
-
-    def __bool__(self):
-        raise TypeError("a symbolic model value was used as a truth value (an `if` or `and` on a "
-                        "state or parameter); the SBML export cannot trace a Python branch")
-
-    def __float__(self):
-        raise TypeError("a symbolic model value was converted to float; the SBML export cannot trace it")
-
-    __complex__ = __float__
-
-    # numpy -------------------------------------------------------------------------------
-    _UFUNCS = {
-        "add": lambda a, b: _lift(a) + b, "subtract": lambda a, b: _lift(a) - b,
-        "multiply": lambda a, b: _lift(a) * b, "true_divide": lambda a, b: _lift(a) / b,
-        "divide": lambda a, b: _lift(a) / b, "power": lambda a, b: _lift(a) ** b,
-        "negative": lambda a: -_lift(a), "positive": lambda a: _lift(a),
-        "maximum": lambda a, b: Sym._extremum(a, b, ">="), "fmax": lambda a, b: Sym._extremum(a, b, ">="),
-        "minimum": lambda a, b: Sym._extremum(a, b, "<="), "fmin": lambda a, b: Sym._extremum(a, b, "<="),
-        "greater": lambda a, b: _lift(a) > b, "greater_equal": lambda a, b: _lift(a) >= b,
-        "less": lambda a, b: _lift(a) < b, "less_equal": lambda a, b: _lift(a) <= b,
-        "exp": lambda a: Sym._call("exp", a), "log": lambda a: Sym._call("ln", a),
-        "sqrt": lambda a: Sym._call("sqrt", a), "absolute": lambda a: Sym._call("abs", a),
-        "square": lambda a: _lift(a) ** 2, "reciprocal": lambda a: 1.0 / _lift(a),
-    }
-
-    @staticmethod
-    def _extremum(a, b, rel: str) -> "Sym":
-        a, b = _lift(a), _lift(b)
-        return Sym._node("piecewise", a, Sym._node("rel", rel, a, b), b)
-
-    @staticmethod
-    def _call(fn: str, a) -> "Sym":
-        return Sym._node("call", fn, _lift(a))
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if method != "__call__" or kwargs.get("out") is not None:
-            return NotImplemented
-        rule = Sym._UFUNCS.get(ufunc.__name__)
-        if rule is None:
-            raise TypeError(f"numpy.{ufunc.__name__} is not supported by the SBML export's tracer")
-        if any(isinstance(x, np.ndarray) and x.ndim > 0 for x in inputs):
-            return NotImplemented  # let numpy broadcast over the array, element by element
-        return rule(*inputs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        if func is np.where and len(args) == 3 and not kwargs:
-            cond, a, b = args
-            cond = _lift(cond)
-            if cond.op != "rel":
-                raise TypeError("np.where needs a comparison as its condition in a traced expression")
-            return Sym._node("piecewise", _lift(a), cond, _lift(b))
-        raise TypeError(f"numpy.{func.__name__} is not supported by the SBML export's tracer")
-
-    # Rendering ---------------------------------------------------------------------------
-    def _render(self) -> tuple[str, int]:
-        op = self.op
-        if op == "name":
-            return self.args[0], _P_ATOM
-        if op == "num":
-            return _number_text(self.args[0])
-        if op in _BINARY:
-            p = _BINARY[op]
-            return f"{_wrap(self.args[0], p)} {op} {_wrap(self.args[1], p + 1)}", p
-        if op == "^":
-            return f"{_wrap(self.args[0], _P_ATOM)}^{_wrap(self.args[1], _P_ATOM)}", _P_POW
-        if op == "neg":
-            return f"-{_wrap(self.args[0], _P_POW)}", _P_ADD
-        if op == "rel":
-            rel, a, b = self.args
-            return f"{_wrap(a, _P_ADD)} {rel} {_wrap(b, _P_ADD)}", _P_REL
-        if op == "piecewise":
-            value, cond, otherwise = self.args
-            return f"piecewise({value.infix()}, {cond.infix()}, {otherwise.infix()})", _P_ATOM
-        if op == "call":
-            fn, a = self.args
-            return f"{fn}({a.infix()})", _P_ATOM
-        raise AssertionError(op)
-
-    def infix(self) -> str:
-        """The expression in libSBML's L3 infix syntax (``libsbml.parseL3Formula``)."""
-        return self._render()[0]
-
-    def names(self) -> set[str]:
-        """Names (states, parameters, time) the expression refers to."""
-        out, stack = set(), [self]
-        while stack:
-            node = stack.pop()
-            if node.op == "name":
-                out.add(node.args[0])
-            else:
-                stack.extend(a for a in node.args if isinstance(a, Sym))
-        return out
-
-    def __repr__(self):
-        return f"Sym({self.infix()!r})"
-
-
-def _number_text(x) -> tuple[str, int]:
-    if isinstance(x, float):
-        if math.isnan(x):
-            return "NaN", _P_ATOM
-        if math.isinf(x):
-            return ("INF", _P_ATOM) if x > 0 else ("-INF", _P_ADD)
-    text = repr(x)
-    return (text, _P_ADD) if x < 0 else (text, _P_ATOM)
-
-
-def _wrap(node: Sym, min_prec: int) -> str:
-    """Render ``node``, in parentheses unless it binds at least as tightly as ``min_prec``.
-
-    Operands of the same precedence on the right are parenthesised, so the rendered
-    expression evaluates in the order the Python code did.
-    """
-    text, prec = node._render()
-    return text if prec >= min_prec else f"({text})"
-
-
-def _symbolic_inputs():
-    y = np.empty(N_STATES, dtype=object)
-    for i, name in enumerate(STATE_NAMES):
-        y[i] = Sym(name)
-    p = ModelParameters(*(Sym(name) for name in PARAMETER_NAMES))
-    return y, p
-
-
-def trace_rhs() -> dict[str, Sym]:
-    """``{state name: right-hand side}`` traced from :func:`simbev.model.rhs`.
-
-    Calls the model code once with symbols: states by their public names, parameters by their
-    names, the infusion input as ``bev_infusion_rate`` and ``t`` as the SBML csymbol ``time``.
-    Raises :class:`SBMLExportError` (with the offending line) if the code does something a
-    symbol cannot follow.
-    """
-    from . import model
-
-    y, p = _symbolic_inputs()
-    try:
-        out = model.rhs(Sym(TIME_ID), y, p, Sym(INFUSION_RATE_ID))
-    except TypeError as exc:
-        raise SBMLExportError(f"simbev.model.rhs cannot be traced symbolically: {exc}\n"
-                              f"{_where(exc)}") from exc
-    out = list(np.asarray(out, dtype=object).reshape(-1))
-    if len(out) != N_STATES:
-        raise SBMLExportError(f"simbev.model.rhs returned {len(out)} rates for {N_STATES} states")
-    return {name: _lift(expr) for name, expr in zip(STATE_NAMES, out)}
-
-
-def trace_derived() -> dict[str, Sym]:
-    """``{derived output: expression in the states}`` traced from :func:`simbev.states.derived`."""
-    y, _ = _symbolic_inputs()
-    try:
-        out = derived(y)
-    except TypeError as exc:
-        raise SBMLExportError(f"simbev.states.derived cannot be traced symbolically: {exc}\n"
-                              f"{_where(exc)}") from exc
-    return {d.name: _lift(out[d.name]) for d in DERIVED if d.name in out}
-
-
-def _where(exc: BaseException) -> str:
-    import traceback
-
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "simbev" in f.filename
-              and not f.filename.endswith("sbml.py")]
-    return "".join(f"  at {f.filename}:{f.lineno}: {f.line}\n" for f in frames[-2:])
-
-
-# Parameters ------------------------------------------------------------------------------------
-
-
-def resolve_parameters(scenario: Scenario, parameters: Mapping[str, float] | None = None) -> ParameterSet:
-    """The scenario's parameter set, resolved as :func:`simbev.simulate` does: species set,
-    scenario overrides, body weight, then ``parameters``."""
-    pset = load_parameter_set(scenario.species).with_values(dict(scenario.parameters))
-    if scenario.body_weight_kg is not None:
-        pset = pset.with_values({"body_weight": scenario.body_weight_kg})
-    return pset.with_values(dict(parameters or {}))
-
-
-def _scenario_doses(scenario: Scenario, pset: ParameterSet, extra: Iterable[DoseEvent] = ()):
-    """(applied, dropped) dose events, selected as :func:`simbev.simulate` selects them (t_start 0)."""
-    end = snap(float(scenario.duration_days))
-    applied, dropped = expand(scenario.treatments, pset, float(scenario.duration_days))
-    extra = [d for d in extra if d.amount_nmol > 0]
-    applied = sorted(applied + [d for d in extra if d.time <= end], key=lambda d: (d.time, d.regimen))
-    dropped = dropped + [d for d in extra if d.time > end]
-    return applied, dropped
+#: The model could not be traced, or libSBML found errors in the exported document.
+SBMLExportError = ExportError
 
 
 # Units -----------------------------------------------------------------------------------------
@@ -497,28 +211,24 @@ def _notes_xhtml(paragraphs) -> str:
 
 
 def _dose_actions(doses) -> dict[float, dict[str, float]]:
-    """``{time: {"bolus": nmol, "oral": nmol, "rate": net change of the infusion rate}}``.
+    """``{time: ({route: nmol for each jump route, "rate": net change of the infusion rate}, labels)}``.
 
     Every action at one instant is summed into one entry; infusion on/off steps at the same
     instant net out (an entry whose actions are all zero is dropped).
     """
-    actions: dict[float, dict[str, float]] = defaultdict(lambda: {"bolus": 0.0, "oral": 0.0, "rate": 0.0})
+    jump_routes = [name for name, r in ROUTE_TABLE.items() if r.kind != INFUSION]
+    actions: dict[float, dict[str, float]] = defaultdict(lambda: {**{r: 0.0 for r in jump_routes}, "rate": 0.0})
     labels: dict[float, list[str]] = defaultdict(list)
     for d in doses:
-        if d.route == "iv_bolus":
-            actions[d.time]["bolus"] += d.amount_nmol
-            labels[d.time].append(f"{d.drug} {d.route} {d.amount_nmol:.6g} nmol")
-        elif d.route == "oral":
-            actions[d.time]["oral"] += d.amount_nmol
-            labels[d.time].append(f"{d.drug} {d.route} {d.amount_nmol:.6g} nmol")
-        elif d.route == "iv_infusion":
+        if ROUTE_TABLE[d.route].kind == INFUSION:
             rate = d.amount_nmol / d.duration_days
             actions[d.time]["rate"] += rate
             actions[d.end]["rate"] -= rate
             labels[d.time].append(f"{d.drug} infusion start, +{rate:.6g} nmol/day")
             labels[d.end].append(f"{d.drug} infusion end, -{rate:.6g} nmol/day")
-        else:  # pragma: no cover - DoseEvent validates routes
-            raise SBMLExportError(f"route {d.route!r} has no SBML export")
+        else:
+            actions[d.time][d.route] += d.amount_nmol
+            labels[d.time].append(f"{d.drug} {d.route} {d.amount_nmol:.6g} nmol")
     return {t: (a, labels[t]) for t, a in sorted(actions.items()) if any(v != 0.0 for v in a.values())}
 
 
@@ -541,7 +251,7 @@ def to_sbml(scenario: Scenario, parameters: Mapping[str, float] | None = None,
     y0 = pset.initial_state(scenario.initial_conditions)
     rates = trace_rhs()
     outputs = trace_derived()
-    applied, dropped = _scenario_doses(scenario, pset, doses)
+    applied, dropped = select_doses(scenario, pset, list(doses), 0.0, None)
 
     doc = libsbml.SBMLDocument(3, 2)
     model = doc.createModel()
@@ -630,11 +340,11 @@ def to_sbml(scenario: Scenario, parameters: Mapping[str, float] | None = None,
         _check(trig.setPersistent(True), "set the trigger persistence")
         _check(trig.setMath(_math(f"time >= {t!r} {unit_of('day')}", "dose trigger")), "set a trigger")
         assignments = []
-        if act["bolus"]:
-            assignments.append(("bev_central", f"bev_central + {act['bolus']!r} {unit_of('nmol')} / bev_central_volume"))
-        if act["oral"]:
-            assignments.append(("mtori_depot",
-                                f"mtori_depot + {act['oral']!r} {unit_of('nmol')} * mtori_bioavailability"))
+        for route in ROUTE_TABLE.values():  # jumps: the amount into its state, as the solvers apply it
+            if route.kind != INFUSION and act[route.name]:
+                op = "/" if route.divide else "*"
+                assignments.append((route.state, f"{route.state} + {act[route.name]!r} {unit_of('nmol')} {op} "
+                                                 f"{route.parameter}"))
         if act["rate"]:
             assignments.append((INFUSION_RATE_ID,
                                 f"{INFUSION_RATE_ID} {'+' if act['rate'] > 0 else '-'} {abs(act['rate'])!r} "

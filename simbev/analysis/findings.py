@@ -48,10 +48,11 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from . import fast, metrics
-from .dosing import Regimen
-from .scenario import Scenario
-from .states import STATE_NAMES
+from ..analysis import metrics
+from ..model.states import STATE_NAMES
+from ..protocol.dosing import Regimen
+from ..scenario.core import Scenario
+from ..solvers import compiled as fast
 
 #: Humane end point of a subcutaneous mouse xenograft, mm^3, used when the parameter set carries
 #: none (see :func:`humane_end_point_mm3`): about 1.5 g of tumor, 7.5 % of a 20 g mouse, inside
@@ -238,7 +239,7 @@ FIXED = frozenset({"mif_expression", "vegf_mif_induction", "bev_mif_binding", "l
 def perturbed_parameters(species: str, rng: np.random.Generator, spread: float = 0.2) -> dict[str, float]:
     """Every kinetic parameter drawn log-uniformly within ``[v / (1 + spread), v (1 + spread)]``
     of its default ``v`` (parameters that are 0, and those in :data:`FIXED`, are left alone)."""
-    from .parameters import load_parameter_set
+    from ..parameters.parameter_set import load_parameter_set
     out = {}
     for name, rec in load_parameter_set(species).records.items():
         if name in FIXED or rec.value == 0:
@@ -256,7 +257,7 @@ def humane_end_point_mm3(species: str, parameters: Mapping[str, float] | None = 
     parameter), otherwise :data:`MOUSE_HUMANE_END_POINT_MM3`."""
     if species != "mouse":
         return None
-    from .parameters import load_parameter_set
+    from ..parameters import load_parameter_set
     pset = load_parameter_set(species)
     if ENDPOINT_PARAMETER in pset:
         return float((parameters or {}).get(ENDPOINT_PARAMETER, pset[ENDPOINT_PARAMETER]))
@@ -337,7 +338,7 @@ class Arms:
         """Untreated arm whose macrophages stay polarised with ``m2_share`` M2 (no switching,
         no M2 proliferation, recruits polarised in that share; the total follows recruitment and
         death alone, so it is the same for every share)."""
-        from .parameters import load_parameter_set
+        from ..parameters import load_parameter_set
         merged = {**self.knobs, **overrides}
         key = ("fixed", m2_share, tuple(sorted(merged.items())))
         if key not in self._cache:

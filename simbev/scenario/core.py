@@ -1,30 +1,15 @@
 """Scenarios: what is simulated (species, horizon, overrides, treatments).
 
-:class:`Scenario` is the validated, immutable form of a scenario file (INTERFACE.md).
-Loading and validation of YAML files live in :mod:`simbev.scenario_file`.
+:class:`Scenario` is the validated, immutable form of a scenario file (docs/dosing.md and the
+README give the format). Loading and validation of YAML files live in :mod:`simbev.scenario.file`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from .dosing import Regimen
-
-
-class FrozenMap(dict):
-    """A read-only dict that pickles (``MappingProxyType`` does not), so scenarios and parameter
-    sets can be sent to worker processes."""
-
-    def _refuse(self, *args, **kwargs):
-        raise TypeError("this mapping is read-only")
-
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore
-
-    def __reduce__(self):
-        return (FrozenMap, (dict(self),))
-
-    def __hash__(self):
-        return hash(tuple(sorted(self.items())))
+from ..parameters.parameter_set import FrozenMap, ParameterSet, load_parameter_set
+from ..protocol.dosing import Regimen
 
 
 @dataclass(frozen=True)
@@ -46,3 +31,12 @@ class Scenario:
         object.__setattr__(self, "parameters", FrozenMap(self.parameters))
         object.__setattr__(self, "initial_conditions", FrozenMap(self.initial_conditions))
         object.__setattr__(self, "treatments", tuple(self.treatments))
+
+
+def resolve_parameters(scenario: Scenario, parameters: Mapping[str, float] | None = None) -> ParameterSet:
+    """The species' parameter set with the scenario's overrides, its body weight, then
+    ``parameters`` applied, in that order."""
+    pset = load_parameter_set(scenario.species).with_values(dict(scenario.parameters))
+    if scenario.body_weight_kg is not None:
+        pset = pset.with_values({"body_weight": scenario.body_weight_kg})
+    return pset.with_values(dict(parameters or {}))

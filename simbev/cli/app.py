@@ -1,7 +1,7 @@
-"""Command line: a thin argparse shell over the API (INTERFACE.md, "Command line").
+"""Command line: a thin argparse shell over the API (README, "Using it").
 
 Subcommands: ``run``, ``compare``, ``validate``, ``params``, ``export-sbml`` (``sweep`` in
-:mod:`simbev.sweep`). Bad input (:class:`InputError`) and
+:mod:`simbev.sweeps`). Bad input (:class:`InputError`) and
 solver failures (:class:`SimulationError`) print one message on stderr and exit with status 2,
 without a traceback and without leaving output behind: every output is written into a
 temporary directory next to the target and moved into place only when all of it succeeded.
@@ -20,11 +20,13 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..errors import SimbevError
+
 EXIT_OK = 0
 EXIT_INPUT = 2
 
 
-class _Failure(Exception):
+class _Failure(SimbevError):
     """An expected failure with a message for the user (exit status 2)."""
 
 
@@ -52,12 +54,12 @@ def _json_safe(obj):
 
 
 def _load(path: str):
-    from .scenario_file import load_scenario
+    from ..scenario.file import load_scenario
     return load_scenario(path)
 
 
 def _simulate(scenario):
-    from .simulation import simulate
+    from ..simulation import simulate
     return simulate(scenario)
 
 
@@ -134,7 +136,7 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
 
 def summary(scenario, result, scenario_file: str | None = None) -> dict:
     """The content of ``summary.json`` for ``result`` of ``scenario``."""
-    from . import metrics
+    from ..analysis import metrics
     meta = result.metadata
     return _json_safe({
         "scenario": scenario.name,
@@ -148,7 +150,7 @@ def summary(scenario, result, scenario_file: str | None = None) -> dict:
         "initial_condition_overrides": dict(scenario.initial_conditions),
         "treatments": [{k: v for k, v in dataclasses.asdict(r).items() if k != "index"}
                        for r in scenario.treatments],
-        "response_metrics": metrics.response_metrics(result),
+        "response_metrics": result.metrics(),
         "response_metric_units": {**{k: metrics.METRICS[k].unit for k in metrics.RESPONSE_METRICS},
                                   "treatment_start_day": "day"},
         "progression_margin": metrics.PROGRESSION_MARGIN,
@@ -165,7 +167,7 @@ def summary(scenario, result, scenario_file: str | None = None) -> dict:
 
 def write_run(scenario, result, directory: Path, scenario_file: str | None = None) -> list[str]:
     """Write the outputs of one run into ``directory`` (which must exist); return file names."""
-    from . import plotting
+    from ..plotting import run as plotting
     plt = _pyplot()
     directory = Path(directory)
     result.to_csv(directory / "timeseries.csv")
@@ -202,11 +204,12 @@ def _staged(out: Path, write: Callable[[Path], object]):
 # --- compare ----------------------------------------------------------------------------------
 
 def _cmd_compare(args) -> int:
-    from . import metrics, plotting
+    from ..analysis import metrics
+    from ..plotting import run as plotting
     plt = _pyplot()
     scenarios = [_load(p) for p in args.scenarios]  # all inputs checked before any run
     results = [_simulate(s) for s in scenarios]
-    table = [metrics.response_metrics(r) for r in results]
+    table = [r.metrics() for r in results]  # computed once per result, shared with the figure
     labels = [s.name for s in scenarios]
     if len(set(labels)) < len(labels):  # disambiguate arms of the same name by their file
         labels = [f"{s.name} ({Path(p).name})" for s, p in zip(scenarios, args.scenarios)]
@@ -238,8 +241,8 @@ def _cmd_compare(args) -> int:
 # --- validate ---------------------------------------------------------------------------------
 
 def _cmd_validate(args) -> int:
-    from .errors import InputError
-    from .scenario_file import validate_file
+    from ..errors import InputError
+    from ..scenario.file import validate_file
     status = EXIT_OK
     for path in args.files:
         try:
@@ -258,7 +261,7 @@ def _cmd_validate(args) -> int:
 # --- params -----------------------------------------------------------------------------------
 
 def _cmd_params(args) -> int:
-    from .parameters import load_parameter_set
+    from ..parameters.parameter_set import load_parameter_set
     pset = load_parameter_set(args.species)
     rows = [[r.name, _fmt(r.value, 6), r.unit, f"[{_fmt(r.low, 4)}, {_fmt(r.high, 4)}]", r.source]
             for r in pset.records.values()]
@@ -272,7 +275,7 @@ def _cmd_params(args) -> int:
 def _cmd_export_sbml(args) -> int:
     scenario = _load(args.scenario)
     try:
-        from .sbml import SBMLExportError, to_sbml
+        from ..formats.sbml import SBMLExportError, to_sbml
     except ImportError as err:  # pragma: no cover - sbml.py imports libsbml lazily
         raise _Failure(f"SBML export needs python-libsbml: pip install 'simbev[sbml]' ({err})") from None
     try:
@@ -292,9 +295,9 @@ def _cmd_export_sbml(args) -> int:
 # --- entry point ------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
     parser = argparse.ArgumentParser(
-        prog="simbev", description="Simulate tumour escape from bevacizumab (see INTERFACE.md).")
+        prog="simbev", description="Simulate tumor escape from bevacizumab (see README.md and docs/).")
     parser.add_argument("--version", action="version", version=f"simbev {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -331,9 +334,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    from .errors import InputError
-    from .solver import SimulationError
-
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -341,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_INPUT
     try:
         return args.func(args)
-    except (InputError, SimulationError, _Failure) as err:
+    except SimbevError as err:  # bad input, solver failure, locked store, ...: message, exit 2
         print(f"simbev {args.command}: error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early: not an error

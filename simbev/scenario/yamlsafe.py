@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["load_yaml", "join_path", "line_of"]
 

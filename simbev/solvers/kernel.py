@@ -1,7 +1,7 @@
 """Compiled integrator of the fast path: a Rosenbrock method with doses, outputs, closed-form PK.
 
-This module is a template. :mod:`simbev.fast` appends its source to the code that
-:mod:`simbev.fast_codegen` generates from the model (``model_prep``, ``model_rhs``,
+This module is a template. :mod:`simbev.solvers.compiled` appends its source to the code that
+:mod:`simbev.solvers.codegen` generates from the model (``model_prep``, ``model_rhs``,
 ``model_rhs_jac``, ``model_pk``, ``lin_factor``, ``lin_solve`` and the constants ``N_PREP``,
 ``ACT``, ``PK_ANALYTIC``, ``PK_DEPOT``, ``PK_CENTRAL``), chooses a tableau, and compiles the
 whole file with numba. The functions use only what numba's nopython mode supports; they also
@@ -23,7 +23,7 @@ at the same error norm).
 
 Doses and outputs
 -----------------
-The run is cut at every event instant, as :func:`simbev.solver.integrate` cuts it; at each cut
+The run is cut at every event instant, as :func:`simbev.solvers.reference.integrate` cuts it; at each cut
 the jumps are added and the infusion rate is set; steps end exactly on the cuts. The first step
 after a cut is the first step accepted after the previous cut of the same kind (the same states
 jump, the infusion rate rises, falls or stays), scaled by the controller's factor for the error
@@ -37,7 +37,7 @@ Closed-form pharmacokinetics
 ----------------------------
 When ``PK_ANALYTIC`` is true, the mTOR-inhibitor depot D and plasma concentration C are not
 integrated: with ``dD/dt = a_dd D`` and ``dC/dt = a_cd D + a_cc C`` (checked on the traced
-equations by :func:`simbev.fast_codegen.linear_pk`), from the values (D_k, C_k) just after
+equations by :func:`simbev.solvers.codegen.linear_pk`), from the values (D_k, C_k) just after
 the last cut t_k::
 
     D(t) = D_k e^{a_dd s}
@@ -126,7 +126,7 @@ RODAS5P = _tableau(
      [11.419903575922262, 2.8879645146136994, 72.92137995996029, 80.12511834622643, -52.072871366152654,
       -59.78993625266729, -0.15582684282751913, 4.883087185713722]])
 
-# The method compiled (simbev.fast may choose another before compiling).
+# The method compiled (simbev.solvers.compiled may choose another before compiling).
 TAB_GAMMA, TAB_A, TAB_C, TAB_CT, TAB_D, TAB_EXP, TAB_H = RODAS5P
 
 # Step-size control (rodas.f defaults): 0.2 <= h_new / h <= 6, safety factor 0.9.
@@ -136,7 +136,7 @@ FAC_MAX = 6.0
 # Kinds of cut whose first step is remembered (a cut of a further kind starts from HINIT).
 MAX_KINDS = 8
 
-# info[] layout and status codes, shared with simbev.fast.
+# info[] layout and status codes, shared with simbev.solvers.compiled.
 INFO_STATUS, INFO_ACCEPTED, INFO_REJECTED, INFO_RHS, INFO_JAC, INFO_T_FAIL, INFO_DENSE, INFO_SIZE = range(8)
 OK, NONFINITE, STEP_UNDERFLOW, TOO_MANY_STEPS, SINGULAR = 0, 1, 2, 3, 4
 

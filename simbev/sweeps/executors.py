@@ -31,13 +31,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
-from .errors import InputError
+from ..errors import InputError, SimbevError
 
 __all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "WorkerLost",
            "TaskFailure", "make_executor"]
 
 
-class WorkerLost(RuntimeError):
+class WorkerLost(SimbevError, RuntimeError):
     """A worker process died; the tasks in flight have no outcome and may be retried."""
 
 
@@ -212,7 +212,7 @@ def _default_context():
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return None
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["simbev.sweep"])
+    ctx.set_forkserver_preload(["simbev.sweeps"])
     return ctx
 
 

@@ -19,7 +19,7 @@ Tables
                  ``status`` (pending | ok | failed), ``metrics`` (JSON), ``error``, ``info``
                  (JSON: follow-up, solver statistics), ``attempts`` (times handed to a
                  worker), ``started_at``, ``finished_at``, ``elapsed_s``, ``run_id``.
-``trajectories`` tumour-volume curves of the first few samples (``time``, ``tumor_volume``
+``trajectories`` tumor-volume curves of the first few samples (``time``, ``tumor_volume``
                  as float64 bytes).
 ``runs``         one row per invocation: start, end, executor, process id.
 """
@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
+
+from ..errors import SimbevError
 
 __all__ = ["SweepStore", "StoreLocked", "PENDING", "OK", "FAILED"]
 
@@ -75,7 +77,7 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
-class StoreLocked(RuntimeError):
+class StoreLocked(SimbevError, RuntimeError):
     """Another process is running a sweep into the same output directory."""
 
 

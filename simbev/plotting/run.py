@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from . import metrics as _metrics
+from ..analysis import metrics as _metrics
 
 DRUG_STYLE = {
     "bevacizumab": {"color": "#d62728", "label": "bevacizumab dose"},
@@ -77,14 +77,14 @@ def plot_tumor_burden(result, ax=None, logy: bool = False):
     n, h = result["tumor_normoxic"], result["tumor_hypoxic"]
     ax.stackplot(t, n, h, colors=[NORMOXIC_COLOR, HYPOXIC_COLOR], alpha=0.8,
                  labels=["normoxic cells", "hypoxic cells"])
-    ax.plot(t, result["tumor_volume"], color="k", lw=1.5, label="total tumour volume")
+    ax.plot(t, result["tumor_volume"], color="k", lw=1.5, label="total tumor volume")
 
     start = _metrics.treatment_start(result)
     if start is not None:
         nadir_day, nadir = _metrics.day_of_min(result), _metrics.min_tumor_volume(result)
         ax.plot([nadir_day], [nadir], marker="o", ms=7, mfc="white", mec="k", linestyle="none",
                 label=f"on-treatment nadir (day {nadir_day:g})")
-    ttp = _metrics.time_to_progression(result)
+    ttp = result.metrics(["time_to_progression"])["time_to_progression"]
     if ttp is not None:
         t_prog = _metrics.reference_start(result) + ttp
         ax.plot([t_prog], [_metrics.value_at(result, "tumor_volume", t_prog)], marker="X", ms=10,
@@ -93,13 +93,13 @@ def plot_tumor_burden(result, ax=None, logy: bool = False):
     mark_doses(ax, result.doses)
 
     ax.set_xlabel(_axis_label("time", units["time_days"]))
-    ax.set_ylabel(_axis_label("tumour volume", units["tumor_volume"]))
+    ax.set_ylabel(_axis_label("tumor volume", units["tumor_volume"]))
     ax.set_xlim(t[0], t[-1])
     if logy:
         ax.set_yscale("log")
     else:
         ax.set_ylim(bottom=0, top=float(np.nanmax(result["tumor_volume"])) * 1.15)
-    ax.set_title(f"{result.scenario_name}: tumour burden", pad=14)
+    ax.set_title(f"{result.scenario_name}: tumor burden", pad=14)
     ax.legend(loc="upper left", fontsize="small", framealpha=0.9, bbox_to_anchor=(0.0, 0.9))
     ax.grid(alpha=0.3)
     return ax
@@ -109,13 +109,13 @@ def plot_tumor_burden(result, ax=None, logy: bool = False):
 _PANELS = (
     ("Tumour cells", [("tumor_normoxic", "normoxic"), ("tumor_hypoxic", "hypoxic"),
                       ("tumor_volume", "total")], False),
-    ("Vasculature", [("vessel_capacity", "vessel capacity"), ("tumor_volume", "tumour volume")], False),
+    ("Vasculature", [("vessel_capacity", "vessel capacity"), ("tumor_volume", "tumor volume")], False),
     ("VEGF and MIF (free)", [("vegf", "VEGF"), ("mif", "MIF")], True),
     ("Macrophages", [("macrophage_m1", "M1"), ("macrophage_m2", "M2")], False),
     ("Glucose and lactate", [("glucose", "glucose"), ("lactate", "lactate")], False),
     ("mTOR and GLUT2 (normoxic cells)", [("mtor_activity", "mTOR activity"), ("glut2", "GLUT2")], False),
     ("Bevacizumab (free)", [("bev_central", "central (plasma)"), ("bev_peripheral", "peripheral")], False),
-    ("Bevacizumab complexes (tumour)", [("bev_vegf", "bev-VEGF"), ("bev_mif", "bev-MIF")], False),
+    ("Bevacizumab complexes (tumor)", [("bev_vegf", "bev-VEGF"), ("bev_mif", "bev-MIF")], False),
     ("mTOR inhibitor", [("mtori_central", "plasma"), ("mtori_depot", "gut depot")], False),
 )
 
@@ -125,7 +125,7 @@ _QUANTITY = {"mm^3": "volume", "nM": "concentration", "mM": "concentration", "1"
 
 
 def plot_compartments(result, figsize=(14, 11)):
-    """A 3 x 3 grid of panels, one per process: tumour cells, vasculature, VEGF and MIF,
+    """A 3 x 3 grid of panels, one per process: tumor cells, vasculature, VEGF and MIF,
     macrophages, glucose and lactate, mTOR and GLUT2, free bevacizumab, bevacizumab complexes,
     mTOR inhibitor. Every axis is labelled with its unit (from ``result.units()``); series of
     different units in one panel get a second y axis. Returns the Figure."""
@@ -194,7 +194,7 @@ def treatment_windows(result) -> list[tuple[str, float, float]]:
 
 def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
                     logy: bool = True, labels: Sequence[str] | None = None):
-    """Resistance curves: tumour volume against days for several arms.
+    """Resistance curves: tumor volume against days for several arms.
 
     The main panel has one line per arm; the union of all treatment windows (first to last
     dose of any drug in any arm) is shaded; each arm's on-treatment nadir is an open circle
@@ -206,7 +206,7 @@ def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
     ----------
     results : sequence of Result
     metrics : sequence of mappings, optional
-        Per arm, as returned by :func:`simbev.metrics.response_metrics` (computed if omitted).
+        Per arm, as returned by :meth:`simbev.Result.metrics` (taken from the results if omitted).
     logy : bool
         Logarithmic volume axis (default), so that shrinkage and regrowth of arms of very
         different sizes are all visible.
@@ -220,7 +220,7 @@ def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
     if not results:
         raise ValueError("plot_comparison needs at least one result")
     if metrics is None:
-        metrics = [_metrics.response_metrics(r) for r in results]
+        metrics = [r.metrics() for r in results]
     labels = list(labels) if labels is not None else [r.scenario_name for r in results]
     n = len(results)
     fig, (ax, strip) = plt.subplots(
@@ -278,13 +278,13 @@ def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
         texts.append(f"progression (+{_metrics.PROGRESSION_MARGIN:.0%} over running nadir)")
     ax.legend(handles, texts, fontsize="small", loc="upper left", framealpha=0.9)
 
-    ax.set_ylabel(_axis_label("tumour volume", units["tumor_volume"]))
+    ax.set_ylabel(_axis_label("tumor volume", units["tumor_volume"]))
     if logy:
         ax.set_yscale("log")
     else:
         ax.set_ylim(bottom=0)
     ax.set_xlim(min(r.time[0] for r in results), max(r.time[-1] for r in results))
-    ax.set_title("Resistance curves: tumour volume per arm", fontsize="medium")
+    ax.set_title("Resistance curves: tumor volume per arm", fontsize="medium")
     ax.grid(alpha=0.3, which="both" if not logy else "major")
 
     strip.set_yticks(range(n), labels[::-1], fontsize="x-small")

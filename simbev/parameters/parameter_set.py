@@ -1,8 +1,8 @@
 """Parameters with units, sources and plausible ranges, and immutable parameter sets.
 
-A parameter set is read from YAML files in ``simbev/parameter_sets/`` (``mouse.yaml``,
+A parameter set is read from YAML files in ``simbev/parameters/sets/`` (``mouse.yaml``,
 ``human.yaml``; both include ``common.yaml``). Every entry carries a value, a unit, a source
-(a key of ``simbev/references.bib``, or ``assumed`` with the reason in ``note``) and a
+(a key of ``simbev/parameters/references.bib``, or ``assumed`` with the reason in ``note``) and a
 plausible range ``[low, high]``.
 """
 from __future__ import annotations
@@ -15,12 +15,27 @@ from typing import Iterator, Mapping
 
 import yaml
 
-from .model import PARAMETER_NAMES, ModelParameters
-from .scenario import FrozenMap
-from .states import STATE_NAMES, pack
+from ..model import PARAMETER_NAMES, ModelParameters
+from ..model.states import STATE_NAMES, pack
 
-SETS_DIR = Path(__file__).parent / "parameter_sets"
+SETS_DIR = Path(__file__).parent / "sets"
 SPECIES = ("mouse", "human")
+
+
+class FrozenMap(dict):
+    """A read-only dict that pickles (``MappingProxyType`` does not), so scenarios and parameter
+    sets can be sent to worker processes."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("this mapping is read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore
+
+    def __reduce__(self):
+        return (FrozenMap, (dict(self),))
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.items())))
 
 
 @dataclass(frozen=True)

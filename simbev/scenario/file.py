@@ -1,6 +1,6 @@
 """Scenario files (YAML) -> a validated :class:`~simbev.scenario.Scenario`.
 
-The format is that of INTERFACE.md. Files are read with :func:`simbev.yamlsafe.load_yaml`
+The format is the one the README and docs/dosing.md describe. Files are read with :func:`simbev.scenario.yamlsafe.load_yaml`
 (no object tags, no duplicate keys, no aliases); every value is then checked, and the first
 problem raises an :class:`~simbev.errors.InputError` naming the file, the line, the key path
 (``treatments.0.dose``), the value found and what would be accepted. An unknown name (key,
@@ -19,13 +19,13 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from .dosing import DRUGS, ROUTES, Regimen
-from .errors import InputError
-from .model import PARAMETER_NAMES
-from .parameters import SPECIES
-from .scenario import Scenario
-from .states import STATE_NAMES
-from .yamlsafe import join_path, load_yaml
+from ..protocol.dosing import DRUGS, ROUTES, Regimen
+from ..errors import InputError
+from ..model import PARAMETER_NAMES
+from ..parameters.parameter_set import SPECIES
+from ..scenario.core import Scenario
+from ..model.states import STATE_NAMES
+from ..scenario.yamlsafe import join_path, load_yaml
 
 __all__ = ["load_scenario", "validate_file", "TOP_LEVEL_KEYS", "TREATMENT_KEYS", "DOSE_UNITS",
            "WEIGHT_UNITS", "MAX_DOSES", "MAX_OUTPUT_TIMES"]
@@ -330,7 +330,7 @@ def load_scenario(path) -> Scenario:
     Parameters
     ----------
     path : str or os.PathLike
-        The scenario YAML file (format: INTERFACE.md). ``extends`` paths inside it are relative
+        The scenario YAML file (format: README, "Using it"). ``extends`` paths inside it are relative
         to the file that names them.
 
     Returns

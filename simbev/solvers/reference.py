@@ -19,20 +19,11 @@ import warnings
 
 from scipy.integrate import BDF, Radau, odeint
 
-from . import model
-from .dosing import DoseEvent, snap
-from .states import ATOL, I_BEV_CENTRAL, I_MTORI_DEPOT, N_STATES, STATE_NAMES
-
-
-class SimulationError(RuntimeError):
-    """The solver failed or produced a non-finite state. Says when, where and with what."""
-
-    def __init__(self, message: str, time: float, state: np.ndarray, parameters: dict):
-        self.time = time
-        self.state = dict(zip(STATE_NAMES, map(float, state)))
-        self.parameters = parameters
-        worst = [f"{k}={v:.6g}" for k, v in self.state.items()]
-        super().__init__(f"{message} at t = {time:.6g} day; state: {', '.join(worst)}")
+from .. import model
+from ..errors import SimulationError
+from ..model.states import ATOL, N_STATES, STATE_NAMES
+from ..protocol.dosing import DoseEvent, snap
+from ..protocol.events import apply_jumps, event_schedule, infusion_rate, output_grid
 
 
 @dataclass(frozen=True)
@@ -68,41 +59,6 @@ class SolverStats:
                 "jacobian_evaluations": self.jacobian_evaluations, "lu_decompositions": self.lu_decompositions}
 
 
-def _apply_jumps(y: np.ndarray, doses: list[DoseEvent], p) -> np.ndarray:
-    y = y.copy()
-    for d in doses:
-        if d.route == "iv_bolus":
-            y[I_BEV_CENTRAL] += d.amount_nmol / p.bev_central_volume
-        elif d.route == "oral":
-            y[I_MTORI_DEPOT] += d.amount_nmol * p.mtori_bioavailability
-    return y
-
-
-def _infusion_rate(doses: list[DoseEvent], t: float) -> float:
-    """Total bevacizumab infusion rate (nmol/day) on the segment that starts at ``t``."""
-    return sum(d.amount_nmol / d.duration_days for d in doses
-               if d.route == "iv_infusion" and d.time <= t < d.end)
-
-
-def event_schedule(t_start: float, t_end: float, doses) -> tuple[list[float], dict[float, list[DoseEvent]]]:
-    """Segment boundaries (sorted: start, end, every dose instant and infusion start/end inside
-    the run) and the jumps (bolus and oral doses) at each instant. Raises ``ValueError`` for a
-    dose outside ``[t_start, t_end]``."""
-    jumps: dict[float, list[DoseEvent]] = {}
-    cuts = {t_start, t_end}
-    for d in doses:
-        if not (t_start <= d.time <= t_end):
-            raise ValueError(f"dose at day {d.time} outside the run [{t_start}, {t_end}]")
-        if d.route == "iv_infusion":
-            cuts.add(d.time)
-            if d.end < t_end:
-                cuts.add(d.end)
-        else:
-            jumps.setdefault(d.time, []).append(d)
-            cuts.add(d.time)
-    return sorted(cuts), jumps
-
-
 def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[DoseEvent],
               settings: SolverSettings = SolverSettings()):
     """Integrate from ``t_start`` to ``t_end`` with ``doses``; return (times, Y, stats).
@@ -111,7 +67,7 @@ def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[Dos
     Raises :class:`SimulationError` on solver failure or a non-finite state.
     """
     t_start, t_end = snap(t_start), snap(t_end)
-    out = np.array(sorted({snap(t) for t in output_times if t_start <= snap(t) <= t_end}))
+    out = output_grid(output_times, t_start, t_end)
     cuts, jumps = event_schedule(t_start, t_end, doses)
     atol = settings.atol()
     params_dict = p._asdict()
@@ -123,13 +79,13 @@ def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[Dos
     stats = SolverStats()
 
     for a, b in zip(cuts[:-1], cuts[1:]):
-        y = _apply_jumps(y, jumps.get(a, []), p)
-        u = _infusion_rate(doses, a)
+        y = apply_jumps(y, jumps.get(a, []), p)
+        u = infusion_rate(doses, a)
         sel = np.nonzero((out >= a) & (out < b))[0]
         y = _integrate_segment(a, b, y, p, u, settings, atol, out, sel, Y, stats, params_dict)
     # jumps at the segment starts were applied in the loop; those at t_end (which starts no
     # segment, and is t_start itself for a zero-length run) are applied here
-    y = _apply_jumps(y, jumps.get(t_end, []), p)
+    y = apply_jumps(y, jumps.get(t_end, []), p)
     if out.size and out[-1] == t_end:
         Y[:, -1] = y
     return out, Y, stats

@@ -17,8 +17,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .routes import INFUSION, ROUTE_TABLE
+
 DRUGS = ("bevacizumab", "mtor_inhibitor")
-ROUTES = {"bevacizumab": ("iv_bolus", "iv_infusion"), "mtor_inhibitor": ("oral",)}
+#: routes by drug, from the route table
+ROUTES = {drug: tuple(r.name for r in ROUTE_TABLE.values() if r.drug == drug) for drug in DRUGS}
 TIME_DECIMALS = 9
 
 
@@ -65,7 +68,7 @@ class DoseEvent:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"dose {name} must be finite and >= 0, got {value!r}")
-        if (self.route == "iv_infusion") != (self.duration_days > 0):
+        if (ROUTE_TABLE[self.route].kind == INFUSION) != (self.duration_days > 0):
             raise ValueError("an iv_infusion needs a duration > 0 and only an infusion may have one")
         object.__setattr__(self, "time", snap(self.time))
 
@@ -82,7 +85,7 @@ class DoseEvent:
 
 @dataclass(frozen=True)
 class Regimen:
-    """A dosing regimen as a scenario file states it (INTERFACE.md ``treatments`` entry).
+    """A dosing regimen as a scenario file states it (a ``treatments`` entry; README, docs/dosing.md).
 
     ``dose`` is ``(value, unit)`` with unit ``mg/kg`` or ``mg``. Repeats: ``every_days`` with
     ``doses`` (the total count, not extra doses) or ``stop_day`` (last dose at or before it).
@@ -142,7 +145,7 @@ def expand(regimens, params, end_day: float) -> tuple[list[DoseEvent], list[Dose
         if mg == 0:
             continue
         mw = params["bev_molecular_weight"] if reg.drug == "bevacizumab" else params["mtori_molecular_weight"]
-        duration = (reg.infusion_hours or 0.0) / 24.0 if reg.route == "iv_infusion" else 0.0
+        duration = (reg.infusion_hours or 0.0) / 24.0 if ROUTE_TABLE[reg.route].kind == INFUSION else 0.0
         kept, late = reg.times(end_day)
         for bucket, times in ((applied, kept), (dropped, late)):
             bucket.extend(DoseEvent(t, reg.drug, reg.route, mg_to_nmol(mg, mw), duration, mg,
