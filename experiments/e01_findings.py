@@ -49,7 +49,8 @@ def model_fingerprint() -> str:
     """The robustness rows' model version: the sweeps' fingerprint of the model, parameter,
     solver and dosing sources (:func:`simbev.sweeps.run.model_fingerprint`) and the checks."""
     h = hashlib.sha256(model_version().encode())
-    h.update(Path(findings.__file__).read_bytes())
+    for path in sorted(Path(findings.__file__).parent.glob("*.py")):  # the checks are a package
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -194,8 +195,8 @@ def figures(setting_name: str = "mouse_10mgkg_twice_weekly") -> list[str]:
         ax.set_title(label, fontsize=10)
         ax.set_ylabel(unit)
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"C1-C3: resistant vs naive tumor of the same volume; grey: vegf_mif_induction = bev_mif_binding = 0 "
-                 f"(negative control)", fontsize=10)
+    fig.suptitle("C1-C3: resistant vs naive tumor of the same volume; grey: vegf_mif_induction = bev_mif_binding = 0 "
+                 "(negative control)", fontsize=10)
     save(fig, "findings_resistant_vs_naive.png")
 
     # C4: MIF knockdown, and with MIF's action on macrophages removed
