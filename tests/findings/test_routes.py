@@ -99,3 +99,19 @@ def test_without_bevacizumab_the_enhancing_volume_tracks_the_tumor():
     r = simbev.simulate(Scenario("u", 14.0, output_every_days=0.5))
     share = r["enhancing_volume"] / r["tumor_volume"]
     assert np.all(np.abs(share / share[0] - 1) < 0.1), share
+
+
+@pytest.mark.parametrize("name", ["untreated", "mif_knockdown"])
+def test_shipped_untreated_mouse_scenarios_stop_near_the_humane_end_point(name):
+    """Guards against: shipped untreated mouse scenarios running weeks past the humane end point
+    (an untreated mouse tumour of 4-5 cm^3, about 20 % of body mass, that no experiment reaches).
+    The run may pass the end point by a few days, not by more than 40 % in volume."""
+    from pathlib import Path
+
+    from simbev.scenario_file import load_scenario
+
+    root = Path(__file__).resolve().parents[2]
+    scenario = load_scenario(root / "configs" / "scenarios" / f"{name}.yaml")
+    endpoint = simbev.load_parameter_set(scenario.species)["endpoint_tumor_volume"]
+    r = simbev.simulate(scenario)
+    assert r["tumor_volume"].max() <= 1.4 * endpoint, (r["tumor_volume"].max(), endpoint)
