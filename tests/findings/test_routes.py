@@ -81,8 +81,9 @@ def test_default_patient_progresses_within_a_year(patient):
 @pytest.mark.parametrize("species", ["mouse", "human"])
 def test_enhancing_volume_falls_faster_than_tumor_volume(species):
     """Bevacizumab's early radiographic response is mostly lower vessel permeability: within four
-    days of the first dose the enhancing volume has fallen by more than half, and by more
-    (relatively) than the tumour cell volume."""
+    days of the first dose (Kreisl 2009: MRI responses within 96 h) the enhancing volume has
+    fallen by at least a third, and its relative fall is at least twice that of the tumour cell
+    volume."""
     if species == "mouse":
         bev, start = routes.bevacizumab(), routes.START_DAY
     else:
@@ -90,8 +91,8 @@ def test_enhancing_volume_falls_faster_than_tumor_volume(species):
     r = simbev.simulate(Scenario("e", start + 4.0, species=species, output_every_days=0.25, treatments=(bev,)))
     e0, e4 = metrics.value_at(r, "enhancing_volume", start), metrics.value_at(r, "enhancing_volume", start + 4)
     v0, v4 = metrics.value_at(r, "tumor_volume", start), metrics.value_at(r, "tumor_volume", start + 4)
-    assert e4 < 0.5 * e0, e4 / e0
-    assert e4 / e0 < v4 / v0, (e4 / e0, v4 / v0)
+    assert e4 <= 2 / 3 * e0, e4 / e0
+    assert 1 - e4 / e0 >= 2 * (1 - v4 / v0), (e4 / e0, v4 / v0)
 
 
 def test_without_bevacizumab_the_enhancing_volume_tracks_the_tumor():
