@@ -170,6 +170,9 @@ def main(argv=None) -> int:
             f"at the default bevacizumab-MIF Kd ({default_kd:g} nM):",
             "",
             dose_table(default_vols),
+            "",
+            "(The untreated row is a reference: an untreated mouse passes the 1500 mm³ humane end point about a week "
+            "after day 14 and would have left the experiment.)",
             ""]
     for w in WEEKS:
         ok, worst = monotone_through(default_vols, w)
