@@ -1,14 +1,15 @@
 """The escape routes, the dose response, the typical patient and the MRI readout, at the defaults.
 
 Each test runs the model and compares arms; none restates a term of the model. The route arms
-are those of :mod:`simbev.routes` (mouse, 10 mg/kg twice weekly from day 14 for eight weeks);
+are those of :mod:`simbev.analysis.routes` (mouse, 10 mg/kg twice weekly from day 14 for eight weeks);
 escape is the volumetric progression criterion (> 40 % over the running on-therapy nadir).
 """
 import numpy as np
 import pytest
 
 import simbev
-from simbev import Regimen, Scenario, metrics, routes
+from simbev import Regimen, Scenario
+from simbev.analysis import metrics, routes
 
 PR_FRACTION = 0.35    # volumetric partial response: >= 65 % decrease from baseline
 PD_MARGIN = 0.40      # volumetric progression: >= 40 % increase over the nadir
@@ -109,7 +110,7 @@ def test_shipped_untreated_mouse_scenarios_stop_near_the_humane_end_point(name):
     The run may pass the end point by a few days, not by more than 40 % in volume."""
     from pathlib import Path
 
-    from simbev.scenario_file import load_scenario
+    from simbev.scenario.file import load_scenario
 
     root = Path(__file__).resolve().parents[2]
     scenario = load_scenario(root / "configs" / "scenarios" / f"{name}.yaml")
