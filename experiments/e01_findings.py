@@ -406,9 +406,14 @@ WHY_CONTROL_HOLDS = {
     "A3": "Without lactate export, tumor lactate sits below the plasma level (1 mM) because normoxic cells "
           "import it; under therapy fewer cells are normoxic, so lactate sits a little closer to the plasma "
           "level. The ratio passes 1.2 on a difference of about 0.2 mM: the criterion is relative.",
+    "A5": "Without lactate export, tumor lactate still comes from the plasma (1 mM), so the coupling still "
+          "feeds mTOR a little, and in a slowly regrowing tumor that residual share passes the 0.8 criterion. "
+          "Removing the export does cut the regrowth with coupling (compare regrowth_log here with the "
+          "check's own value).",
     "R1": "At 5 mg/kg weekly bevacizumab hardly slows the tumor: it escapes with all three routes removed "
           "too (R3 fails), so the route checks do not separate the routes at this schedule.",
 }
+WHY_CONTROL_HOLDS["R2"] = WHY_CONTROL_HOLDS["R1"]
 
 
 def _c1_dilution(setting_name: str) -> str:
