@@ -66,8 +66,13 @@ BOXES = (("pm20", "±20 %", 0.2), ("pm50", "±50 %", 0.5), ("range", "plausible 
 SPECIES = ("mouse", "human")
 #: Words in a parameter note that say the value was set to reach a result.
 TUNING_WORDS = re.compile(r"calibrat|set to|set so that|set with|scaled so that|raised so that|chosen|"
-                          r"tried|tuned|fitted to", re.I)
+                          r"tried|tuned|fitted to|\bgave\b|failed at", re.I)
 TUNING_LOG = Path("/work/notes/science_tuning.md")  # optional: more tuning history, if present
+#: Compiled-solver step budget per run. Runs at the defaults take 50-6,000 steps (a year of daily
+#: oral dosing the most); a run that exhausts the budget counts as failed (not holding).
+STEP_BUDGET = 100_000
+LABELS = {"mouse_10mgkg_twice_weekly": "mouse, 10 mg/kg twice weekly",
+          "mouse_5mgkg_weekly": "mouse, 5 mg/kg weekly", "human_10mgkg_q2w": "patient, 10 mg/kg q2w"}
 
 
 def model_fingerprint() -> str:
@@ -76,6 +81,7 @@ def model_fingerprint() -> str:
     h = hashlib.sha256(_model_version().encode())
     for module in (findings, robustness):
         h.update(Path(inspect.getsourcefile(module)).read_bytes())
+    h.update(f"step budget {STEP_BUDGET}".encode())
     return h.hexdigest()[:16]
 
 
@@ -95,7 +101,7 @@ def _run_sample(args) -> dict:
     row = {"setting": setting, "box": box, "index": index, "model": fingerprint}
     params = sample_parameters(box, findings.SETTINGS[setting].species, index)
     t0 = time.perf_counter()
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    with warnings.catch_warnings(), np.errstate(all="ignore"), robustness.solver_step_budget(STEP_BUDGET):
         warnings.simplefilter("ignore")
         try:
             row["holds"] = {c.id: bool(c.holds) for c in findings.evaluate(setting, params)}
@@ -162,16 +168,29 @@ def summarise(rows: dict, samples: int, ids: list[str]) -> dict:
 
 def tuned_parameters() -> list[dict]:
     """Parameters whose note says they were set to reach a result, with the values the note
-    says were tried (numbers directly followed by "gave"/"gives", and the value kept)."""
+    reports as tried: a count the note states ("N values tried"), else every number in the note
+    within a factor 2.5 of the value kept, other than those quoted only as "= x" (alternatives are
+    reported near the value; an automatic count, to be read with the note), and the value kept."""
     out = []
     for species in SPECIES:
         for name, rec in simbev.load_parameter_set(species).records.items():
-            if not TUNING_WORDS.search(rec.note or ""):
+            note = rec.note or ""
+            if not TUNING_WORDS.search(note):
                 continue
-            tried = {float(x) for x in re.findall(r"(\d+(?:\.\d+)?(?:e-?\d+)?) (?:gave|gives)\b", rec.note)}
-            tried.add(float(rec.value))
+            stated = re.search(r"(\d+) values? (?:were )?tried|tried (\d+) values", note)
+            # numbers, except those quoted as "= x" (a literature value), spreads ("+-20 %") and
+            # quantities with another unit ("5 mg/kg", "12 weeks", "90 %")
+            near = {float(x) for x in re.findall(r"(?<![\w.^/=+-])(?<!= )(?<!\+-)(\d+(?:\.\d+)?(?:e-?\d+)?)"
+                                                 r"(?![\w^.-])(?!\s*(?:%|mg|weeks?\b|days?\b|d\b|h\b|cm|mm|nM|uM|mM|kg))",
+                                                 note)}
+            near = {x for x in near if rec.value > 0 and 1 / 2.5 <= x / rec.value <= 2.5} | {float(rec.value)}
+            count = int(next(g for g in stated.groups() if g)) if stated else len(near)
+            same = [o for o in out if o["parameter"] == name and o["value"] == rec.value and o["note"] == note]
+            if same:  # a common parameter: one row for both species
+                same[0]["species"] = "mouse, human"
+                continue
             out.append({"parameter": name, "species": species, "value": rec.value, "unit": rec.unit,
-                        "tried": len(tried), "tried_values": sorted(tried), "note": rec.note})
+                        "tried": count, "tried_values": sorted(near), "stated": bool(stated), "note": note})
     return out
 
 
@@ -201,8 +220,7 @@ def figure(summary: dict, ids: list[str]) -> str:
 
     FIGS.mkdir(parents=True, exist_ok=True)
     settings = list(summary)
-    labels = {"mouse_10mgkg_twice_weekly": "mouse, 10 mg/kg twice weekly",
-              "mouse_5mgkg_weekly": "mouse, 5 mg/kg weekly", "human_10mgkg_q2w": "patient, 10 mg/kg q2w"}
+    labels = LABELS
     colors = ["tab:red", "tab:orange", "tab:blue"]
     fig, (ax, hx) = plt.subplots(1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [1, 1.5]})
     width = 0.8 / len(settings)
@@ -214,11 +232,11 @@ def figure(summary: dict, ids: list[str]) -> str:
             e = summary[s][key]["joint"]
             xs.append(b + (j - (len(settings) - 1) / 2) * width)
             ys.append(100 * e["fraction"])
-            lo.append(100 * (e["fraction"] - e["low"]))
-            hi.append(100 * (e["high"] - e["fraction"]))
+            lo.append(max(0.0, 100 * (e["fraction"] - e["low"])))
+            hi.append(max(0.0, 100 * (e["high"] - e["fraction"])))
         ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, color=colors[j % 3], label=labels.get(s, s))
-        for x, y in zip(xs, ys):
-            ax.text(x, y + 1.5, f"{y:.0f}", ha="center", va="bottom", fontsize=8)
+        for x, y, h in zip(xs, ys, hi):
+            ax.text(x, y + h + 1.0, f"{y:.0f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(BOXES)), [label for _, label, _ in BOXES])
     ax.set_ylim(0, 105)
     ax.set_ylabel("samples in which ALL checks hold [%]")
@@ -232,11 +250,14 @@ def figure(summary: dict, ids: list[str]) -> str:
         for c in range(grid.shape[1]):
             hx.text(c, r, f"{grid[r, c]:.0f}", ha="center", va="center", fontsize=7)
     short = {"mouse_10mgkg_twice_weekly": "m 10", "mouse_5mgkg_weekly": "m 5", "human_10mgkg_q2w": "pt"}
-    hx.set_xticks(range(len(cols)), [f"{short.get(s, s)}\n{dict((k, l) for k, l, _ in BOXES)[key]}"
-                                     for s, key in cols], fontsize=7)
+    boxname = {"pm20": "±20 %", "pm50": "±50 %", "range": "range"}
+    hx.set_xticks(range(len(cols)), [f"{short.get(s, s)}\n{boxname.get(key, key)}" for s, key in cols], fontsize=7)
+    for c in range(len(settings), len(cols), len(settings)):
+        hx.axvline(c - 0.5, color="k", lw=1.5)
+    hx.axhline(len(ids) - 0.5, color="k", lw=1.5)
     hx.set_yticks(range(len(ids) + 1), ids + ["ALL"], fontsize=8)
     hx.set_title("Each check: samples in which it holds [%]\n(m 10 / m 5: mouse 10 mg/kg twice weekly / "
-                 "5 mg/kg weekly; pt: patient)", fontsize=9)
+                 "5 mg/kg weekly; pt: patient; range: plausible range)", fontsize=9)
     fig.colorbar(im, ax=hx, fraction=0.04, label="%")
     fig.tight_layout()
     name = "robustness_joint.png"
@@ -245,43 +266,58 @@ def figure(summary: dict, ids: list[str]) -> str:
     return name
 
 
+def _errors(rows: dict) -> str:
+    """The kinds of failure among ``rows``, counted: 'solver RODAS5P failed (more than ... steps)'."""
+    kinds: dict[str, int] = {}
+    for r in rows.values():
+        if "error" in r:
+            kind = r["error"].split(" at t =")[0]
+            kinds[kind] = kinds.get(kind, 0) + 1
+    return "; ".join(f"{k} ({n}x)" for k, n in sorted(kinds.items(), key=lambda x: -x[1])) or "none"
+
+
 def report(summary: dict, ids: list[str], samples: int, defaults: dict, fig: str, elapsed: float,
-           workers: int) -> str:
+           workers: int, rows: dict) -> str:
     settings = list(summary)
     boxes = [(k, label) for k, label, _ in BOXES]
     range_info = {sp: robustness.range_factors(sp, findings.FIXED) for sp in SPECIES}
+    head = [LABELS.get(s, s) for s in settings]
     lines = ["## Robustness: each finding and all together, in three parameter boxes", "",
              "Generated by `python experiments/e02_robustness.py"
              + (f" --samples {samples}" if samples != 200 else "") + "`; do not edit by hand.", "",
              f"For each setting, {samples} parameter samples per box, and every check run on each sample. "
-             "Boxes: **±20 %** — every kinetic parameter log-uniform within a factor 1.2 of its default "
-             "(`[v/1.2, 1.2 v]`); **±50 %** — the same within a factor 1.5 (`[v/1.5, 1.5 v]`); "
-             "**plausible range** — every kinetic parameter over the range documented in the parameter "
+             "Boxes: **±20 %**: every kinetic parameter log-uniform within a factor 1.2 of its default "
+             "(`[v/1.2, 1.2 v]`); **±50 %**: the same within a factor 1.5 (`[v/1.5, 1.5 v]`); "
+             "**plausible range**: every kinetic parameter over the range documented in the parameter "
              "files, log-uniform where the range is positive and uniform where it starts at 0 "
              f"({len(range_info['mouse'])} parameters varied in mice, {len(range_info['human'])} in patients). "
-             "Parameters whose default is 0 stay at 0 in the ±20 % and ±50 % boxes. The experimental "
-             "knobs, molecular weights and body weight are fixed (" + ", ".join(f"`{n}`" for n in sorted(findings.FIXED))
-             + "). Samples are independent draws from NumPy's `default_rng([" + str(SEED)
-             + ", box, species, index])` (box 0/1/2 = ±20 %/±50 %/range, species 0 = mouse, 1 = human, "
-             "index 0.." + str(samples - 1) + "); both mouse settings see the same samples. A sample "
-             "whose run failed counts as not holding (failures: "
-             + "; ".join(f"{s}: " + "/".join(str(summary[s][b]["failed_runs"]) for b, _ in boxes if b in summary[s])
-                         for s in settings)
-             + " in the ±20 %/±50 %/range boxes). Intervals: 95 % Wilson score intervals of the share. "
-             "*Joint*: the share of samples in which every check of the table holds at once.", "",
-             "Note that the ±20 % box is the one on which several parameters were set (table below): "
+             "Parameters whose default is 0 stay at 0 in the ±20 % and ±50 % boxes. Fixed throughout: the "
+             "experimental knobs, molecular weights and body weight ("
+             + ", ".join(f"`{n}`" for n in sorted(findings.FIXED)) + "). Seeds: sample *i* of a box is drawn "
+             f"by NumPy's `default_rng([{SEED}, box, species, i])` (box 0/1/2 = ±20 %/±50 %/range, species "
+             f"0 = mouse, 1 = human, i = 0..{samples - 1}); both mouse settings see the same samples. "
+             "Intervals: 95 % Wilson score intervals. *All checks*: the share of samples in which every "
+             "check of the table holds at once.", "",
+             f"A run that fails numerically counts as not holding. The compiled solver is given "
+             f"{STEP_BUDGET:,} steps per run (runs at the defaults take 50 to 6,000). Failed samples per "
+             "box (±20 %/±50 %/range): "
+             + "; ".join(f"{LABELS.get(s, s)}: " + "/".join(str(summary[s][b]["failed_runs"]) for b, _ in boxes
+                                                           if b in summary[s]) for s in settings)
+             + f". Errors: {_errors(rows)}.", "",
+             "The ±20 % box is the one on which several parameters were set (table at the end): "
              "robustness there is not independent evidence. The wider boxes are.", "",
-             "### Joint robustness (all checks hold together)", "",
-             "| box | " + " | ".join(settings) + " |", "|---|" + "---|" * len(settings),
+             "### All checks together", "",
+             "| box | " + " | ".join(head) + " |", "|---|" + "---|" * len(settings),
              "| at the defaults | " + " | ".join("all hold" if all(defaults[s].values())
                                                  else "fails: " + ", ".join(k for k, v in defaults[s].items() if not v)
                                                  for s in settings) + " |"]
     for b, label in boxes:
         lines.append(f"| {label} | " + " | ".join(_pct(summary[s][b]["joint"]) if b in summary[s] else "-"
                                                   for s in settings) + " |")
-    lines += ["", "### Each finding", "",
-              "Share of samples in which the check holds (95 % Wilson interval).", "",
-              "| id | " + " | ".join(f"{s}, {label}" for b, label in boxes for s in settings) + " |",
+    lines += ["", f"![joint robustness by box and setting](figures/{fig})", "",
+              "### Each check", "",
+              "Share of samples in which the check holds (95 % Wilson interval).", ""]
+    lines += ["| id | " + " | ".join(f"{h}, {label}" for b, label in boxes for h in head) + " |",
               "|---|" + "---|" * (len(boxes) * len(settings))]
     for i in ids + ["joint"]:
         cells = [_pct(summary[s][b][i]) if b in summary[s] else "-" for b, _ in boxes for s in settings]
@@ -291,28 +327,34 @@ def report(summary: dict, ids: list[str], samples: int, defaults: dict, fig: str
         for b, label in boxes:
             if b in summary[s]:
                 worst = min(ids, key=lambda i: summary[s][b][i]["fraction"])
-                weakest.append(f"{s}, {label}: {worst} ({summary[s][b][worst]['fraction']:.0%})")
+                weakest.append(f"{LABELS.get(s, s)}, {label}: {worst} ({summary[s][b][worst]['fraction']:.0%})")
+    cpu = sum(summary[s][b]["seconds"] for s in settings for b, _ in boxes if b in summary[s])
     lines += ["", "Weakest check per setting and box: " + "; ".join(weakest) + ".", "",
-              f"![joint robustness by box and setting](figures/{fig})", "",
-              f"Run time: {elapsed:.0f} s wall on {workers} worker processes "
-              f"({sum(summary[s][b]['seconds'] for s in settings for b, _ in boxes if b in summary[s]):.0f} s "
-              "of evaluation in total, shared cores).", ""]
+              f"Run time: {elapsed:.0f} s wall with {workers} worker processes on shared cores "
+              f"({cpu:.0f} s of evaluation in all).", ""]
     tuned = tuned_parameters()
     lines += ["### Parameters set to reach a finding or a target", "",
-              "Every parameter whose note says it was calibrated, set or chosen to reach a result "
-              "(notes of the parameter files, searched for *calibrat*, *set to*, *set so that*, *set with*, "
-              "*scaled so that*, *raised so that*, *chosen*, *tried*, *tuned*, *fitted to*). *Values tried* "
-              "counts the value kept and every other value the note reports a result for; a note that "
-              "names no alternative gives 1, which means only that no other value is documented.", "",
-              "| parameter | set | value | unit | values tried (documented) | note |", "|---|---|---|---|---|---|"]
+              "Every parameter whose note in the parameter files says that it was calibrated, set or chosen "
+              "to reach a result, or reports what other values gave (searched for *calibrat*, *set to*, "
+              "*set so that*, *set with*, *scaled so that*, *raised so that*, *chosen*, *tried*, *tuned*, "
+              "*fitted to*, *gave*, *failed at*). *Values tried* is the count a note states, else an "
+              "automatic count of the value kept and the other values of the same quantity the note names "
+              "(numbers within a factor 2.5 of the value, not literature values quoted as \"= x\", not "
+              "quantities in other units): a lower bound. Read the note for what each gave.", "",
+              "| parameter | species | value | unit | values tried | note |", "|---|---|---|---|---|---|"]
     for t in tuned:
         others = [f"{v:g}" for v in t["tried_values"] if v != t["value"]]
-        tried = f"{t['tried']}" + (f" (also {', '.join(others)})" if others else "")
+        if t["stated"]:
+            tried = f"{t['tried']} (stated)"
+        elif others:
+            tried = f"{t['tried']} (automatic: also {', '.join(others)})"
+        else:
+            tried = "1 (no other value named)"
         note = t["note"].replace("|", "/")
         lines.append(f"| `{t['parameter']}` | {t['species']} | {t['value']:g} | {t['unit']} | {tried} | {note} |")
     log = tuning_log_rows()
     if len(log) > 1:
-        lines += ["", "Further values set during the model revision (its tuning log):", "",
+        lines += ["", "Values set during the model revision of this release, with the number of values tried:", "",
                   "| " + " | ".join(log[0]) + " |", "|" + "---|" * len(log[0])]
         lines += ["| " + " | ".join(r) + " |" for r in log[1:]]
     return "\n".join(lines) + "\n"
@@ -341,7 +383,7 @@ def main(argv=None):
     if not args.no_docs:
         fig = figure(summary, ids)
         write_block(DOCS / "findings.md", "e02", report(summary, ids, args.samples, defaults, fig, elapsed,
-                                                         args.workers))
+                                                         args.workers, rows))
         print(f"wrote the e02 block of docs/findings.md and docs/figures/{fig} ({elapsed:.0f} s)")
     return 0
 

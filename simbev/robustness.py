@@ -1,6 +1,6 @@
 """Robustness of results to the parameters: sampling boxes, holds-fractions and their intervals.
 
-Plain functions over plain data; nothing here runs the model.
+Plain functions over plain data; only :func:`escape_evaluation` runs the model (one sweep sample).
 
 Sampling boxes
 --------------
@@ -21,14 +21,16 @@ generator state gives the same sample.
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 __all__ = ["RangeFactor", "range_factors", "sample_box", "sample_ranges", "wilson_interval",
-           "holds_fractions"]
+           "holds_fractions", "escape_evaluation", "solver_step_budget"]
 
 
 @dataclass(frozen=True)
@@ -153,3 +155,74 @@ def holds_fractions(rows: Sequence[Mapping[str, bool] | None], ids: Sequence[str
         lo, hi = wilson_interval(k, n, z)
         out[key] = {"holds": k, "n": n, "fraction": k / n if n else float("nan"), "low": lo, "high": hi}
     return out
+
+
+# --- time to escape of one sample (an evaluation function for sweeps) -------------------------------
+
+#: A tumor below this volume holds less than one cell at the highest plausible cell density
+#: (1e6 cells/mm^3): it is eradicated and cannot progress.
+ERADICATED_MM3 = 1e-6
+#: Step budget of the compiled solver per run in :func:`escape_evaluation`. A bevacizumab run of
+#: a year takes about 1,500 steps; runs that exhaust the budget are those whose tumor is being
+#: driven towards zero (far below one cell), where the solver's step size collapses.
+ESCAPE_MAX_STEPS = 10_000
+
+
+def escape_evaluation(values: Mapping[str, float], scenario) -> dict:
+    """Time to progression and tumor volumes of one sweep sample, for ``run_sweep(evaluate=...)``.
+
+    Runs ``scenario`` with the sample's ``values`` applied (as the sweep does) on the compiled
+    solver, with a step budget of :data:`ESCAPE_MAX_STEPS`. If the solver fails, the run is
+    repeated up to the last whole day before the failure, and the metrics are those of that
+    shorter run. Returns ``time_to_progression`` (days from the first dose; ``None`` if no
+    progression), ``final_tumor_volume`` and ``min_tumor_volume`` (mm^3, at the end of the run
+    that completed), and ``tumor_volume@<day>`` for the scenario's last day: ``None`` when the
+    run was cut short, so that cut runs can be counted from the table.
+    """
+    import dataclasses
+
+    from . import metrics
+    try:  # the package layout of issue 11
+        from .sweeps.run import apply_sample
+    except ImportError:
+        from .sweep import apply_sample
+    simulate = _compiled_simulate()
+    scenario, params = apply_sample(scenario, values)
+    horizon = float(scenario.duration_days)
+    with solver_step_budget(ESCAPE_MAX_STEPS):
+        try:
+            result, cut = simulate(scenario, parameters=params), False
+        except Exception as exc:  # noqa: BLE001 - a solver failure: keep the part that completed
+            t_fail = getattr(exc, "time", None)
+            if t_fail is None or math.floor(t_fail) - 1 <= scenario.treatments[0].start_day:
+                raise
+            shorter = dataclasses.replace(scenario, duration_days=float(math.floor(t_fail) - 1))
+            result, cut = simulate(shorter, parameters=params), True
+    return {"time_to_progression": metrics.time_to_progression(result),
+            "final_tumor_volume": metrics.final_tumor_volume(result),
+            "min_tumor_volume": metrics.min_tumor_volume(result),
+            f"tumor_volume@{horizon:g}": None if cut else metrics.final_tumor_volume(result)}
+
+
+def _compiled_simulate():
+    try:  # the package layout of issue 11
+        from .solvers.compiled import simulate
+    except ImportError:
+        from .fast import simulate
+    return simulate
+
+
+@contextlib.contextmanager
+def solver_step_budget(max_steps: int):
+    """Within the block, the compiled solver gives up after ``max_steps`` steps per run (at most
+    its own budget); restored afterwards. For this process only; not thread-safe."""
+    solver = sys.modules[_compiled_simulate().__module__]
+    saved = getattr(solver, "MAX_STEPS", None)
+    if saved is None:  # a solver without a module-level budget: nothing to lower
+        yield
+        return
+    solver.MAX_STEPS = min(int(saved), int(max_steps))
+    try:
+        yield
+    finally:
+        solver.MAX_STEPS = saved
