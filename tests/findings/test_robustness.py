@@ -119,16 +119,20 @@ def test_e02_resumes_from_its_checkpoint_and_ignores_rows_of_another_model(monke
     e02 = _experiment("e02_robustness", monkeypatch)
     monkeypatch.setattr(e02, "CACHE", tmp_path)
     kw = dict(settings=["mouse_5mgkg_weekly"], boxes=["pm20", "range"], progress=False)
-    first = e02.run_samples(2, 1, **kw)
+
+    def outcome(rows):  # what a sample found (not how long it took)
+        return {k: (r.get("holds"), r.get("error")) for k, r in rows.items()}
+
+    first = outcome(e02.run_samples(2, 1, **kw))
     path = tmp_path / "samples.jsonl"
     lines = path.read_text().splitlines()
     assert len(lines) == 4 and set(first) == {("mouse_5mgkg_weekly", b, i) for b in ("pm20", "range") for i in (0, 1)}
-    assert e02.run_samples(2, 1, **kw) == first          # nothing recomputed
+    assert e02.run_samples(2, 1, **kw) == e02._load(path, e02.model_fingerprint())  # nothing recomputed
     assert len(path.read_text().splitlines()) == 4
     forged = dict(json.loads(lines[0]), model="0" * 16)
     forged["holds"] = {k: not v for k, v in forged.get("holds", {}).items()}
     path.write_text("\n".join([json.dumps(forged)] + lines[1:]) + "\n")
-    assert e02.run_samples(2, 1, **kw) == first          # the foreign row was not taken
+    assert outcome(e02.run_samples(2, 1, **kw)) == first  # the foreign row was not taken
     assert len(path.read_text().splitlines()) == 5
 
 
@@ -174,3 +178,42 @@ def test_e03_finds_the_mtor_inhibitor_inert_in_a_bevacizumab_run_and_growth_not(
     factors = {f.name: f for f in robustness.range_factors("mouse", KNOBS)}
     probe = [factors[n] for n in ("mtori_ic50", "mtori_volume", "tumor_normoxic_growth_rate", "vessel_pruning_rate")]
     assert e03.inert_parameters("mouse", probe) == ["mtori_ic50", "mtori_volume"]
+
+
+# --- the escape evaluation of e03 ------------------------------------------------------------------
+
+def test_escape_evaluation_cuts_a_failed_run_at_the_day_before_the_failure(monkeypatch):
+    """Guards against: a run whose solver fails (tumors driven far below one cell) losing its
+    whole row, or being silently counted as complete."""
+    import simbev
+    from simbev import fast
+    from simbev.solver import SimulationError
+
+    real = fast.simulate
+    horizons = []
+
+    def failing_after_day_30(scenario, parameters=None, **kw):
+        horizons.append(scenario.duration_days)
+        if scenario.duration_days > 30:
+            raise SimulationError("solver failed (test)", 30.6, np.zeros(len(simbev.STATE_NAMES)), {})
+        return real(scenario, parameters=parameters, **kw)
+
+    monkeypatch.setattr(fast, "simulate", failing_after_day_30)
+    scenario = simbev.load_scenario(ROOT / "configs" / "scenarios" / "bevacizumab_mouse.yaml")
+    got = robustness.escape_evaluation({"tumor_normoxic_growth_rate": 0.1}, scenario)
+    assert horizons == [60.0, 29.0]
+    assert got["tumor_volume@60"] is None
+    ref = real(simbev.Scenario("s", 29.0, species="mouse", treatments=scenario.treatments,
+                               output_every_days=scenario.output_every_days),
+               parameters={"tumor_normoxic_growth_rate": 0.1})
+    assert got["final_tumor_volume"] == pytest.approx(float(ref["tumor_volume"][-1]))
+
+
+def test_solver_step_budget_lowers_and_restores_the_budget():
+    from simbev import fast
+    saved = fast.MAX_STEPS
+    with robustness.solver_step_budget(123):
+        assert fast.MAX_STEPS == 123
+    assert fast.MAX_STEPS == saved
+    with robustness.solver_step_budget(10 * saved):  # never raised above the solver's own
+        assert fast.MAX_STEPS == saved
