@@ -30,6 +30,7 @@ import argparse
 import hashlib
 import inspect
 import json
+import math
 import os
 import re
 import sys
@@ -177,7 +178,7 @@ def tuned_parameters() -> list[dict]:
             note = rec.note or ""
             if not TUNING_WORDS.search(note):
                 continue
-            stated = re.search(r"(\d+) values? (?:were )?tried|tried (\d+) values", note)
+            stated = re.search(r"(\d+) (?:values? )?(?:were )?tried|tried (\d+) values", note)
             # numbers, except those quoted as "= x" (a literature value), spreads ("+-20 %") and
             # quantities with another unit ("5 mg/kg", "12 weeks", "90 %")
             near = {float(x) for x in re.findall(r"(?<![\w.^/=+-])(?<!= )(?<!\+-)(\d+(?:\.\d+)?(?:e-?\d+)?)"
@@ -194,17 +195,34 @@ def tuned_parameters() -> list[dict]:
     return out
 
 
-def tuning_log_rows() -> list[list[str]]:
-    """Rows of the first markdown table of the science tuning log, if that file exists."""
-    if not TUNING_LOG.exists():
-        return []
-    rows = []
-    for line in TUNING_LOG.read_text(encoding="utf-8").splitlines():
-        if line.startswith("|") and not re.match(r"^\|[\s:|-]+\|$", line):
-            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
-        elif rows:
-            break
-    return rows
+def tuning_log(text: str | None = None) -> dict[str, dict]:
+    """Parameters tried during the model revision, from its tuning log (if present).
+
+    Two forms are read: ``name value (N values tried: ...)`` or ``(N tried: ...)`` after
+    "ADOPTED" (a value adopted, with the count stated), and grids ``name {v1, v2, ...}`` (values
+    explored). Only names of parameters count. Returns ``{name: {"count": N or None,
+    "values": set, "adopted": value or None}}``.
+    """
+    if text is None:
+        if not TUNING_LOG.exists():
+            return {}
+        text = TUNING_LOG.read_text(encoding="utf-8")
+    names = set()
+    for species in SPECIES:
+        names |= set(simbev.load_parameter_set(species).records)
+    flat = " ".join(text.split())
+    out: dict[str, dict] = {}
+    for m in re.finditer(r"\b([a-z][a-z0-9_]*) \{([^}]*)\}", flat):
+        if m[1] in names:
+            vals = {float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", m[2])}
+            out.setdefault(m[1], {"count": None, "values": set(), "adopted": None})["values"] |= vals
+    for block in re.split(r"ADOPTED:?", flat)[1:]:
+        for m in re.finditer(r"\b([a-z][a-z0-9_]*) (-?\d+(?:\.\d+)?(?:e-?\d+)?) \((?:[^()]*?; )?(\d+) "
+                             r"(?:values )?tried", block):
+            if m[1] in names:
+                e = out.setdefault(m[1], {"count": None, "values": set(), "adopted": None})
+                e.update(count=int(m[3]), adopted=float(m[2]))
+    return out
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -352,11 +370,30 @@ def report(summary: dict, ids: list[str], samples: int, defaults: dict, fig: str
             tried = "1 (no other value named)"
         note = t["note"].replace("|", "/")
         lines.append(f"| `{t['parameter']}` | {t['species']} | {t['value']:g} | {t['unit']} | {tried} | {note} |")
-    log = tuning_log_rows()
-    if len(log) > 1:
-        lines += ["", "Values set during the model revision of this release, with the number of values tried:", "",
-                  "| " + " | ".join(log[0]) + " |", "|" + "---|" * len(log[0])]
-        lines += ["| " + " | ".join(r) + " |" for r in log[1:]]
+    log = tuning_log()
+    listed = {t["parameter"] for t in tuned}
+    extra = {k: v for k, v in log.items() if k not in listed}
+    if log:
+        lines += ["", "Values tried during this release's model revision (its tuning log: values adopted with "
+                  "the number tried, and grids of values explored; a parameter explored but left at its "
+                  "value is listed too, since keeping it was a choice among the values tried):", "",
+                  "| parameter | value now (mouse / human) | values tried | adopted in the revision |",
+                  "|---|---|---|---|"]
+        for name, e in sorted(log.items()):
+            now = " / ".join(f"{simbev.load_parameter_set(sp).records[name].value:g}" for sp in SPECIES)
+            kept = e["adopted"]
+            if kept is None and e["values"]:  # explored: the value kept (of the species it was explored in)
+                nows = [simbev.load_parameter_set(sp).records[name].value for sp in SPECIES]
+                mid = float(np.mean([math.log(v) for v in e["values"] if v > 0] or [0.0]))
+                kept = min(nows, key=lambda v: abs(math.log(v) - mid) if v > 0 else math.inf)
+            values = sorted(e["values"] | ({kept} if kept is not None else set()))
+            count = e["count"] if e["count"] is not None else len(values)
+            shown = ", ".join(f"{v:g}" for v in values)
+            lines.append(f"| `{name}` | {now} | {count}" + (f" ({shown})" if shown else "") + " | "
+                         + (f"{e['adopted']:g}" if e["adopted"] is not None else f"no: kept {kept:g}") + " |")
+        if extra:
+            lines += ["", "Of these, not flagged in the parameter notes: "
+                      + ", ".join(f"`{k}`" for k in sorted(extra)) + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -217,3 +217,15 @@ def test_solver_step_budget_lowers_and_restores_the_budget():
     assert fast.MAX_STEPS == saved
     with robustness.solver_step_budget(10 * saved):  # never raised above the solver's own
         assert fast.MAX_STEPS == saved
+
+
+def test_e02_reads_values_tried_from_a_tuning_log(monkeypatch):
+    e02 = _experiment("e02_robustness", monkeypatch)
+    text = ("- grid vegf_vessel_hill {3,4} x unknown_knob {1, 2}: inverted.\n"
+            "- ADOPTED: vegf_vessel_ec50 0.1 (3 values tried: 0.07, 0.085, 0.1); bev_mif_koff 70 (Kd 70 nM;\n"
+            "  5 values tried: 10, 30, 50, 70, 100); tumor_starvation_death_rate 0.1 (3 tried)\n")
+    log = e02.tuning_log(text)
+    assert set(log) == {"vegf_vessel_hill", "vegf_vessel_ec50", "bev_mif_koff", "tumor_starvation_death_rate"}
+    assert log["vegf_vessel_hill"] == {"count": None, "values": {3.0, 4.0}, "adopted": None}
+    assert (log["bev_mif_koff"]["count"], log["bev_mif_koff"]["adopted"]) == (5, 70.0)
+    assert (log["tumor_starvation_death_rate"]["count"], log["vegf_vessel_ec50"]["count"]) == (3, 3)
