@@ -1,25 +1,42 @@
-"""The published findings of MODEL.md as checks that run the model.
+"""The published findings as checks that run the model, each with a negative control.
 
-Each check compares simulated arms and returns a :class:`Check`: what was compared, the
-numbers measured, the criterion (direction and a minimum effect size) and whether it holds.
-Nothing is typed in: a finding that the model does not reproduce comes back with
-``holds=False``.
+Each check compares simulated arms and returns a :class:`Check`: what was compared, the numbers
+measured, the criterion (direction and a minimum effect size) and whether it holds. Nothing is
+typed in: a finding that the model does not reproduce comes back with ``holds=False``.
+
+Negative controls
+-----------------
+A check that holds whatever the model does is no evidence. Every finding check therefore names
+the mechanism it stands for and is evaluated a second time, in the same call, with that
+mechanism removed (``Check.control``, ``Check.control_measured``, ``Check.control_holds``). A
+check *discriminates* when it holds at the defaults and fails without its mechanism.
+Statements that only restate one of the model's own terms are not findings: they are kept
+apart as *model-structure statements* (:data:`STRUCTURE`, :func:`evaluate_structure`) and are
+not evidence.
 
 Definitions
 -----------
-*Resistant tumour*: a tumour sampled after it has escaped bevacizumab, i.e. at the first
-output time at which its volume exceeds its running on-treatment nadir by 40 % (the
-volumetric progression criterion of :mod:`simbev.metrics`), or at the end of the run if it
-never does (then ``escaped`` is False and C1-C3 are judged on that last sample).
+*Humane end point*: a mouse arm is read only while its tumor is below the end point
+(:func:`humane_end_point_mm3`); a comparison of arms at one time is read no later than the
+first of the compared arms reaches it. Readouts that would fall later are moved to that day
+(the measured values say which day was read).
 
-*Comparator*: an untreated tumour **of the same volume** (the untreated run interpolated at
-the time it had the resistant tumour's volume). Castro et al. compared resistant with naive
+*Resistant tumor*: a tumor sampled after it has escaped bevacizumab, i.e. at the first output
+time at which its volume exceeds its running on-treatment nadir by 40 % (the volumetric
+progression criterion of :mod:`simbev.metrics`) before it reaches the humane end point; at the
+last readable time if it never does (then ``escaped`` is False and C1-C3 fail).
+
+*Comparator*: an untreated tumor **of the same volume** (the untreated run interpolated at the
+time it had the resistant tumor's volume). Castro et al. compared resistant with naive
 xenografts harvested at similar sizes; hypoxia, lactate and macrophage density all depend on
-tumour size in the model, so equal volume is the fair comparison for C1-C3. The same-time
-comparison is reported alongside. Findings about the course of therapy (A2-A4, C7, C8) are
-compared at the same time, 14 days after the first dose ("early") and at the end.
+tumor size in the model, so equal volume is the fair comparison for C1-C3. The same-time
+comparison is reported alongside. Findings about the course of therapy (A2, A3, C7, C8) are
+compared at the same time, 14 days after the first dose.
 
-Intensive quantities are used throughout: MIF concentration, macrophages per tumour volume,
+*Escape* (route sufficiency R1-R3): progression (40 % over the running nadir) within eight
+weeks of the first dose, before the treated tumor reaches the humane end point.
+
+Intensive quantities are used throughout: MIF concentration, macrophages per tumor volume,
 M2:M1 ratio, hypoxic fraction.
 """
 from __future__ import annotations
@@ -29,11 +46,24 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from . import metrics
+from . import fast, metrics
 from .dosing import Regimen
-from .model.ratelaws import saturation
 from .scenario import Scenario
-from . import fast
+from .states import STATE_NAMES
+
+#: Humane end point of a subcutaneous mouse xenograft, mm^3, used when the parameter set carries
+#: none (see :func:`humane_end_point_mm3`): about 1.5 g of tumor, 7.5 % of a 20 g mouse, inside
+#: the 5-10 % of body weight (about 1.6 cm diameter for a 20 g mouse) at which institutional
+#: policies end subcutaneous tumor studies (Wayne State University IACUC SOP "Monitoring tumor
+#: growth in rodents"; University of Washington OAW "Limitations on tumor size": 10 % of body
+#: weight or a 20 mm mean diameter), and the ~1.5-2 cm^3 at which xenograft studies end.
+MOUSE_HUMANE_END_POINT_MM3 = 1500.0
+
+#: The parameter holding the end point, where the parameter set defines it.
+ENDPOINT_PARAMETER = "endpoint_tumor_volume"
+
+#: Eight weeks of therapy: the horizon within which the route-sufficiency checks look for escape.
+ESCAPE_HORIZON_DAYS = 56.0
 
 
 @dataclass(frozen=True)
@@ -46,10 +76,14 @@ class Setting:
     mtor_inhibitor: Regimen
     duration_days: float
     output_every_days: float = 0.5
-    #: When the untreated MIF-perturbation findings (C4, C6) are read, days after ``start``:
-    #: about four macrophage half-lives (3.5 days in mice, 35 days in patients), so that the
+    #: When the untreated MIF-perturbation finding (C4) is read, days after ``start``: about
+    #: four macrophage half-lives (3.5 days in mice, 35 days in patients), so that the
     #: macrophage populations have responded to the perturbation.
     macrophage_days: float = 14.0
+    #: How long after ``start`` the on-therapy findings (A5, A6) are read at the latest: eight
+    #: weeks of therapy in mice (the span of a xenograft experiment), the whole clinical horizon
+    #: in patients.
+    followup_days: float = 56.0
 
     @property
     def start(self) -> float:
@@ -57,28 +91,34 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {
+    # the mouse runs cover eight weeks of therapy (day 7 to 63) for the route-sufficiency checks
     "mouse_10mgkg_twice_weekly": Setting(
         "mouse_10mgkg_twice_weekly", "mouse",
-        Regimen("bevacizumab", (10.0, "mg/kg"), "iv_bolus", start_day=7, every_days=3.5, stop_day=60),
-        Regimen("mtor_inhibitor", (2.0, "mg/kg"), "oral", start_day=7, every_days=1, stop_day=60),
-        60.0),
+        Regimen("bevacizumab", (10.0, "mg/kg"), "iv_bolus", start_day=7, every_days=3.5, stop_day=63),
+        Regimen("mtor_inhibitor", (2.0, "mg/kg"), "oral", start_day=7, every_days=1, stop_day=63),
+        63.0),
     "mouse_5mgkg_weekly": Setting(
         "mouse_5mgkg_weekly", "mouse",
-        Regimen("bevacizumab", (5.0, "mg/kg"), "iv_bolus", start_day=7, every_days=7, stop_day=60),
-        Regimen("mtor_inhibitor", (2.0, "mg/kg"), "oral", start_day=7, every_days=1, stop_day=60),
-        60.0),
+        Regimen("bevacizumab", (5.0, "mg/kg"), "iv_bolus", start_day=7, every_days=7, stop_day=63),
+        Regimen("mtor_inhibitor", (2.0, "mg/kg"), "oral", start_day=7, every_days=1, stop_day=63),
+        63.0),
     "human_10mgkg_q2w": Setting(
         "human_10mgkg_q2w", "human",
         Regimen("bevacizumab", (10.0, "mg/kg"), "iv_infusion", start_day=0, every_days=14, stop_day=365,
                 infusion_hours=1.5),
         Regimen("mtor_inhibitor", (10.0, "mg"), "oral", start_day=0, every_days=1, stop_day=365),
-        365.0, 1.0, macrophage_days=140.0),
+        365.0, 1.0, macrophage_days=140.0, followup_days=365.0),
 }
 
 
 @dataclass
 class Check:
-    """The outcome of one finding's check."""
+    """The outcome of one check, with its negative control.
+
+    ``control`` names the mechanism removed for the negative control and ``control_holds``
+    says whether the criterion still holds without it (``None``: not evaluated). A finding
+    check is evidence for its mechanism only if it holds and its control does not.
+    """
 
     id: str
     finding: str
@@ -86,39 +126,103 @@ class Check:
     criterion: str
     measured: dict
     holds: bool
+    control: str = ""
+    control_measured: dict = field(default_factory=dict)
+    control_holds: bool | None = None
+
+    @property
+    def fails_without_mechanism(self) -> bool | None:
+        return None if self.control_holds is None else not self.control_holds
+
+    @property
+    def discriminates(self) -> bool:
+        """Holds at the defaults and fails with its mechanism removed."""
+        return bool(self.holds) and self.control_holds is False
 
     def as_row(self) -> dict:
         return {"id": self.id, "finding": self.finding, "comparison": self.comparison,
-                "criterion": self.criterion, "measured": self.measured, "holds": self.holds}
+                "criterion": self.criterion, "measured": self.measured, "holds": self.holds,
+                "control": self.control, "control_measured": self.control_measured,
+                "control_holds": self.control_holds}
 
 
 FINDINGS: dict[str, str] = {
-    "C1": "bevacizumab-resistant tumours carry more tumour-associated macrophages than naive ones",
-    "C2": "bevacizumab-resistant tumours have less MIF than naive ones",
-    "C3": "bevacizumab-resistant tumours carry more M2 macrophages, a higher M2:M1 ratio",
-    "C4": "MIF knockdown tumours grow faster, with more angiogenesis and more, more proliferative, M2",
-    "C5": "raising MIF in bevacizumab-resistant tumours gives fewer M2 macrophages and slower growth",
-    "C6": "MIF drives M1 polarisation; with MIF absent, polarisation tips to M2",
+    "C1": "bevacizumab-resistant tumors carry more tumor-associated macrophages than naive ones",
+    "C2": "bevacizumab-resistant tumors have less MIF than naive ones (free MIF)",
+    "C2t": "bevacizumab-resistant tumors have less MIF than naive ones (total MIF: free + bevacizumab-bound, what assays measure)",
+    "C3": "bevacizumab-resistant tumors carry more M2 macrophages, a higher M2:M1 ratio",
+    "C4": "MIF knockdown tumors grow faster, with more angiogenesis and more, more proliferative, M2",
+    "C5": "raising MIF in bevacizumab-resistant tumors gives fewer M2 macrophages and slower growth",
     "C7": "bevacizumab binding MIF lowers free MIF and M1 polarisation, even with VEGF->MIF induction removed",
-    "C8": "VEGF depletion lowers MIF production, even with bevacizumab-MIF binding removed",
-    "C9": "M2 macrophages raise tumour proliferation",
+    "C8": "VEGF depletion lowers tumor MIF, even with bevacizumab-MIF binding removed",
+    "C9": "M2 macrophages raise tumor proliferation (M2-rich vs M1-rich macrophages, as Castro's conditioned media)",
     "A1": "anti-VEGF therapy gives a real but transitory response: shrinkage or slowing, then regrowth",
     "A1w": "(supplementary, stricter reading of A1) the response wanes: growth on therapy accelerates again",
     "A2": "under anti-VEGF therapy the hypoxic fraction rises",
-    "A3": "hypoxic cells import glucose and export lactate: tumour lactate rises under therapy",
-    "A4": "normoxic cells import lactate and raise mTOR activity under therapy",
-    "A5": "removing lactate->mTOR coupling removes the metabolic part of the escape",
-    "A6": "anti-VEGF plus mTOR inhibitor controls the tumour better than either alone",
-    "A7": "mTOR inhibition raises GLUT2",
+    "A3": "hypoxic cells import glucose and export lactate: tumor lactate rises under therapy",
+    "A5": "the lactate->mTOR coupling carries part of the escape: regrowth on bevacizumab is smaller without it",
+    "A6": "anti-VEGF plus mTOR inhibitor controls the tumor better than either alone, and its extra benefit over bevacizumab depends on the lactate->mTOR coupling",
+    "R1": "the metabolic route alone escapes: vegf_mif_induction = bev_mif_binding = 0, escape within eight weeks",
+    "R2": "the immune route alone escapes: lactate_mtor_coupling = 0, escape within eight weeks",
+    "R3": "with all three removed (vegf_mif_induction = bev_mif_binding = lactate_mtor_coupling = 0) no escape within eight weeks",
 }
+
+#: Statements that restate one of the model's own terms: reported, never counted as evidence.
+STRUCTURE: dict[str, tuple[str, str]] = {
+    "C6": ("MIF drives M1 polarisation; with MIF absent, polarisation tips to M2",
+           "the M2 share of recruits and the M2->M1 repolarisation are explicit functions of MIF "
+           "(macrophage equations): lowering MIF tips polarisation to M2 by construction"),
+    "A4": ("normoxic cells import lactate and raise mTOR activity under therapy",
+           "the mTOR target is an algebraic function of MCT1 x lactate; given A3 (lactate rises) "
+           "it rises by construction"),
+    "A7": ("mTOR inhibition raises GLUT2",
+           "GLUT2 relaxes to glut2_induction x (mTOR-inhibitor occupancy): any inhibitor exposure "
+           "raises it by construction"),
+}
+
+#: Why each former check was dropped, demoted or rewritten (docs/findings.md reports it).
+REVISIONS: dict[str, str] = {
+    "C6": "demoted to a model-structure statement: polarisation is an explicit function of MIF",
+    "C8": "rewritten: it recomputed the model's MIF secretion formula; it now reads the free MIF "
+          "concentration, an emergent state, with bevacizumab-MIF binding removed, against a "
+          "control without the VEGF->MIF induction",
+    "C9": "rewritten: it switched the M2 growth boost off and tested 1.05 against the 1.07 the term "
+          "gives; it now compares tumor growth with the macrophage population held M2-rich vs "
+          "M1-rich (Castro's conditioned-media experiment), control without macrophage effects",
+    "A4": "demoted to a model-structure statement: the mTOR target is algebraic in lactate x MCT1",
+    "A5": "rewritten: the 'no mTOR rise without coupling' part restated the term; the regrowth part "
+          "stays, with a control without hypoxic lactate export",
+    "A6": "rewritten: it held with lactate_mtor_coupling = 0 too; it now also requires the "
+          "combination's benefit over bevacizumab to be larger with the coupling than without",
+    "A7": "demoted to a model-structure statement: GLUT2 is driven by inhibitor occupancy",
+    "C2t": "added: total (free + bevacizumab-bound) MIF next to free MIF, as assays measure",
+    "R1-R3": "added: route sufficiency (each escape route alone; none without both)",
+}
+
+
+# --- knobs that remove a mechanism ---------------------------------------------------------------
+
+NO_MIF_LOWERING = {"vegf_mif_induction": 0.0, "bev_mif_binding": 0.0}
+NO_COUPLING = {"lactate_mtor_coupling": 0.0}
+NO_ROUTES = {**NO_MIF_LOWERING, **NO_COUPLING}
+#: MIF no longer signals to macrophages (its half-maximal concentration is pushed out of reach).
+NO_MIF_SIGNAL = {"mif_m1_ec50": 1e12}
+#: Hypoxic cells export no lactate: no metabolic symbiosis.
+NO_LACTATE_EXPORT = {"lactate_yield": 0.0}
+#: Macrophages no longer act on tumor cells or vessels.
+NO_MACROPHAGE_EFFECTS = {"tumor_m2_growth_boost": 0.0, "tumor_m1_kill_rate": 0.0, "m2_angiogenesis_strength": 0.0}
+#: Bevacizumab no longer binds VEGF.
+NO_VEGF_BINDING = {"bev_vegf_kon": 0.0}
 
 
 # --- perturbed parameter sets -------------------------------------------------------------------
 
 #: Parameters never perturbed in robustness samples: the experimental knobs (their meaning is
-#: fixed), molecular weights and the body weight (known exactly for a given animal or patient).
+#: fixed), molecular weights and the body weight (known exactly for a given animal or patient),
+#: and the end point (a rule of the experiment, not biology).
 FIXED = frozenset({"mif_expression", "vegf_mif_induction", "bev_mif_binding", "lactate_mtor_coupling",
-                   "glut2_induction", "bev_molecular_weight", "mtori_molecular_weight", "body_weight"})
+                   "glut2_induction", "bev_molecular_weight", "mtori_molecular_weight", "body_weight",
+                   ENDPOINT_PARAMETER})
 
 
 def perturbed_parameters(species: str, rng: np.random.Generator, spread: float = 0.2) -> dict[str, float]:
@@ -134,6 +238,19 @@ def perturbed_parameters(species: str, rng: np.random.Generator, spread: float =
     return out
 
 
+def humane_end_point_mm3(species: str, parameters: Mapping[str, float] | None = None) -> float | None:
+    """Tumor volume (mm^3) at which an arm stops being read: the humane end point of a mouse
+    experiment, or the lethal tumor burden of a patient. The parameter set's
+    ``endpoint_tumor_volume`` if it has one (overridable like any parameter); otherwise
+    :data:`MOUSE_HUMANE_END_POINT_MM3` for mice and ``None`` (read over the whole horizon) for
+    patients."""
+    from .parameters import load_parameter_set
+    pset = load_parameter_set(species)
+    if ENDPOINT_PARAMETER in pset:
+        return float((parameters or {}).get(ENDPOINT_PARAMETER, pset[ENDPOINT_PARAMETER]))
+    return MOUSE_HUMANE_END_POINT_MM3 if species == "mouse" else None
+
+
 # --- quantities derived from a result ----------------------------------------------------------
 
 def _at(result, name, day):
@@ -141,36 +258,13 @@ def _at(result, name, day):
 
 
 def _density(result, name, day):
-    """Cells of ``name`` per tumour volume (1e6 cells/mm^3) at ``day``."""
+    """Cells of ``name`` per tumor volume (1e6 cells/mm^3) at ``day``."""
     return _at(result, name, day) / _at(result, "tumor_volume", day)
 
 
 def m1_fraction(result, day):
     m1, m2 = _at(result, "macrophage_m1", day), _at(result, "macrophage_m2", day)
     return m1 / (m1 + m2)
-
-
-def mif_production(result, day):
-    """MIF secretion rate (nM/day) at ``day``: ``p_F * mif_expression * (1 + induction * S_R2)``."""
-    p = result.parameters
-    induction = 1.0 + p["vegf_mif_induction"] * p["mif_vegf_induction_max"] * saturation(
-        _at(result, "vegf", day), p["vegfr2_mif_ec50"])
-    return p["mif_secretion_rate"] * p["mif_expression"] * induction
-
-
-def m2_proliferation(result, day):
-    """Per-cell M2 proliferation rate (1/day) at ``day``: ``r_M2 (1 - S_F) crowd``."""
-    p = result.parameters
-    s_f = saturation(_at(result, "mif", day), p["mif_m1_ec50"])
-    cells = _at(result, "tumor_volume", day) * p["tumor_cell_density"]
-    crowd = 1.0 - _at(result, "macrophage_total", day) / (p["macrophage_capacity"] * cells)
-    return p["macrophage_m2_proliferation_rate"] * (1.0 - s_f) * crowd
-
-
-def lactate_import(result, day):
-    """Lactate import per normoxic cell, relative units: ``mct1 * L / (Km_MCT1 + L)``."""
-    p = result.parameters
-    return _at(result, "mct1_expression", day) * saturation(_at(result, "lactate", day), p["mct1_km"])
 
 
 def growth_rates(result, window=7.0):
@@ -181,16 +275,8 @@ def growth_rates(result, window=7.0):
     return t[ok], (v[ok] - shifted[ok]) / window
 
 
-def resistant_sample(result) -> tuple[float, bool]:
-    """Day at which the treated tumour is sampled as resistant, and whether it escaped."""
-    ttp = metrics.time_to_progression(result)
-    if ttp is None:
-        return float(result.time[-1]), False
-    return metrics.reference_start(result) + ttp, True
-
-
 def time_of_volume(result, volume):
-    """First time the (growing) untreated tumour reaches ``volume``; None if never."""
+    """First time the tumor reaches ``volume``; None if never."""
     v = result["tumor_volume"]
     above = np.nonzero(v >= volume)[0]
     if above.size == 0:
@@ -204,15 +290,27 @@ def time_of_volume(result, volume):
 # --- the arms ---------------------------------------------------------------------------------
 
 class Arms:
-    """Runs each arm once, on demand, for a setting and parameter overrides."""
+    """Runs each arm once, on demand, for a setting and parameter overrides.
 
-    def __init__(self, setting: Setting, parameters: Mapping[str, float] | None = None):
+    ``knobs`` are overrides applied to every arm requested (a negative control removes its
+    mechanism in all the arms it compares), on top of ``parameters``.
+    """
+
+    def __init__(self, setting: Setting, parameters: Mapping[str, float] | None = None,
+                 _cache: dict | None = None, knobs: Mapping[str, float] | None = None):
         self.setting = setting
         self.parameters = dict(parameters or {})
-        self._cache: dict = {}
+        self.knobs = dict(knobs or {})
+        self._cache: dict = {} if _cache is None else _cache
+        self.end_point = humane_end_point_mm3(setting.species, self.parameters)
+
+    def without(self, knobs: Mapping[str, float]) -> "Arms":
+        """The same arms with ``knobs`` applied everywhere (runs shared through one cache)."""
+        return Arms(self.setting, self.parameters, self._cache, {**self.knobs, **knobs})
 
     def get(self, treatments: str, **overrides) -> "simbev.result.Result":  # noqa: F821
-        key = (treatments, tuple(sorted(overrides.items())))
+        merged = {**self.knobs, **overrides}
+        key = (treatments, tuple(sorted(merged.items())))
         if key not in self._cache:
             s = self.setting
             regimens = {"none": (), "bev": (s.bevacizumab,), "mtori": (s.mtor_inhibitor,),
@@ -220,8 +318,52 @@ class Arms:
             scenario = Scenario(f"{s.name}:{treatments}", s.duration_days, species=s.species,
                                 output_every_days=s.output_every_days, treatments=regimens)
             # the compiled path (agrees with simbev.simulate to ~1e-5; falls back to it without numba)
-            self._cache[key] = fast.simulate(scenario, parameters={**self.parameters, **overrides})
+            self._cache[key] = fast.simulate(scenario, parameters={**self.parameters, **merged})
         return self._cache[key]
+
+    def fixed_macrophages(self, m2_share: float, **overrides):
+        """Untreated arm whose macrophages stay polarised with ``m2_share`` M2 (no switching,
+        no M2 proliferation, recruits polarised in that share; the total follows recruitment and
+        death alone, so it is the same for every share)."""
+        from .parameters import load_parameter_set
+        merged = {**self.knobs, **overrides}
+        key = ("fixed", m2_share, tuple(sorted(merged.items())))
+        if key not in self._cache:
+            s = self.setting
+            y0 = load_parameter_set(s.species).with_values({**self.parameters, **merged}).initial_state()
+            total = float(y0[STATE_NAMES.index("macrophage_m1")] + y0[STATE_NAMES.index("macrophage_m2")])
+            frozen = {"macrophage_m1_to_m2_rate": 0.0, "macrophage_m2_to_m1_rate": 0.0,
+                      "mif_repolarization_rate": 0.0, "macrophage_m2_proliferation_rate": 0.0,
+                      "macrophage_m2_fraction_basal": m2_share, "macrophage_m2_fraction_mif": m2_share}
+            scenario = Scenario(f"{s.name}:macrophages {m2_share:g} M2", s.duration_days, species=s.species,
+                                output_every_days=s.output_every_days,
+                                initial_conditions={"macrophage_m1": (1 - m2_share) * total,
+                                                    "macrophage_m2": m2_share * total})
+            self._cache[key] = fast.simulate(scenario, parameters={**self.parameters, **merged, **frozen})
+        return self._cache[key]
+
+    # -- the humane end point --
+    def readable_until(self, result) -> float:
+        """Last day ``result`` is read: when its tumor reaches the humane end point, or the end."""
+        end = float(result.time[-1])
+        if self.end_point is None:
+            return end
+        t = time_of_volume(result, self.end_point)
+        return end if t is None else min(t, end)
+
+    def read_day(self, day: float, *results) -> float:
+        """``day``, or earlier if one of ``results`` reaches the humane end point before it."""
+        return float(min([day] + [self.readable_until(r) for r in results]))
+
+
+def resistant_sample(result, until: float | None = None) -> tuple[float, bool]:
+    """Day at which the treated tumor is sampled as resistant, and whether it escaped (progressed
+    no later than ``until``)."""
+    until = float(result.time[-1]) if until is None else until
+    ttp = metrics.time_to_progression(result)
+    if ttp is None or metrics.reference_start(result) + ttp > until:
+        return until, False
+    return metrics.reference_start(result) + ttp, True
 
 
 # --- the checks -------------------------------------------------------------------------------
@@ -230,129 +372,129 @@ def _ratio(a, b):
     return a / b if b != 0 else float("inf")
 
 
+@dataclass(frozen=True)
+class Spec:
+    """One check: ``measure(arms) -> (measured, holds)`` at the defaults, and again on the arms
+    with ``control_knobs`` applied; ``control_measure`` if the control reads differently."""
+
+    id: str
+    comparison: str
+    criterion: str
+    measure: Callable
+    control: str
+    control_knobs: Mapping[str, float]
+    control_measure: Callable | None = None
+    species: tuple[str, ...] = ("mouse", "human")
+
+
 def _resistant_vs_naive(arms: Arms):
     bev, none = arms.get("bev"), arms.get("none")
-    t_r, escaped = resistant_sample(bev)
+    t_r, escaped = resistant_sample(bev, arms.readable_until(bev))
     volume = _at(bev, "tumor_volume", t_r)
-    t_same_volume = time_of_volume(none, volume)
-    return bev, none, t_r, escaped, volume, t_same_volume
-
-
-def check_c1_c3(arms: Arms) -> list[Check]:
-    bev, none, t_r, escaped, volume, t_v = _resistant_vs_naive(arms)
-    t_cmp = t_v if t_v is not None else t_r
+    t_v = time_of_volume(none, volume)
     if t_v is None:
-        how = "same time (the untreated tumour never grows that large)"
+        t_cmp, how = arms.read_day(t_r, none), "same time (the untreated tumor never grows that large)"
     elif t_v == float(none.time[0]) and volume < _at(none, "tumor_volume", t_v):
-        # A large human tumour that escapes below its starting size: the untreated tumour is
-        # never that small, and its nearest volume is the pre-treatment tumour - the paired
-        # pre-treatment biopsy of Castro et al.'s patients.
-        how = "pre-treatment tumour (day 0; the untreated tumour is never that small)"
+        if arms.knobs:
+            # a mechanism removed: the day-0 state is that of the intact model, not a
+            # pre-treatment tumor without the mechanism; compare with the untreated arm instead
+            t_cmp, how = arms.read_day(t_r, none), "same time (control: day 0 is the intact model's state)"
+        else:
+            # A large human tumor that escapes below its starting size: the untreated tumor is
+            # never that small, and its nearest volume is the pre-treatment tumor - the paired
+            # pre-treatment biopsy of Castro et al.'s patients.
+            t_cmp, how = t_v, "pre-treatment tumor (day 0; the untreated tumor is never that small)"
     else:
-        how = "same volume"
+        t_cmp, how = t_v, "same volume"
     base = {"resistant_day": t_r, "escaped": escaped, "volume_mm3": round(volume, 1),
             "naive_day": round(t_cmp, 2), "matched_on": how}
-    out = []
-    tam_r, tam_n = _density(bev, "macrophage_total", t_r), _density(none, "macrophage_total", t_cmp)
-    tam_t = _density(none, "macrophage_total", t_r)
-    out.append(Check("C1", FINDINGS["C1"], "resistant (bevacizumab, escaped) vs untreated at equal volume",
-                     "TAMs per volume >= 1.1x naive", {**base, "tam_density_resistant": tam_r,
-                     "tam_density_naive": tam_n, "ratio": _ratio(tam_r, tam_n),
-                     "ratio_same_time": _ratio(tam_r, tam_t)}, escaped and tam_r >= 1.1 * tam_n))
-    mif_r, mif_n = _at(bev, "mif", t_r), _at(none, "mif", t_cmp)
-    out.append(Check("C2", FINDINGS["C2"], "resistant vs untreated at equal volume", "free MIF <= 0.8x naive",
-                     {**base, "mif_resistant_nM": mif_r, "mif_naive_nM": mif_n, "ratio": _ratio(mif_r, mif_n),
-                      "ratio_same_time": _ratio(mif_r, _at(none, "mif", t_r))}, escaped and mif_r <= 0.8 * mif_n))
-    r_r, r_n = _at(bev, "m2_m1_ratio", t_r), _at(none, "m2_m1_ratio", t_cmp)
-    m2_r, m2_n = _density(bev, "macrophage_m2", t_r), _density(none, "macrophage_m2", t_cmp)
-    out.append(Check("C3", FINDINGS["C3"], "resistant vs untreated at equal volume",
-                     "M2:M1 >= 1.2x naive and M2 per volume higher",
-                     {**base, "m2_m1_resistant": r_r, "m2_m1_naive": r_n, "ratio": _ratio(r_r, r_n),
-                      "m2_density_ratio": _ratio(m2_r, m2_n),
-                      "ratio_same_time": _ratio(r_r, _at(none, "m2_m1_ratio", t_r))},
-                     escaped and r_r >= 1.2 * r_n and m2_r > m2_n))
-    return out
+    return bev, none, t_r, t_cmp, escaped, base
 
 
-def check_c4(arms: Arms) -> Check:
+def _c1(arms, marker_only=False):
+    bev, none, t_r, t_n, escaped, base = _resistant_vs_naive(arms)
+    r, n = _density(bev, "macrophage_total", t_r), _density(none, "macrophage_total", t_n)
+    m = {**base, "tam_density_resistant": r, "tam_density_naive": n, "ratio": _ratio(r, n)}
+    return m, (marker_only or escaped) and r >= 1.1 * n
+
+
+def _c2(arms, marker_only=False, total=False):
+    bev, none, t_r, t_n, escaped, base = _resistant_vs_naive(arms)
+
+    def mif(res, t):
+        return _at(res, "mif", t) + (_at(res, "bev_mif", t) if total else 0.0)
+    r, n = mif(bev, t_r), mif(none, t_n)
+    m = {**base, "mif_resistant_nM": r, "mif_naive_nM": n, "ratio": _ratio(r, n)}
+    return m, (marker_only or escaped) and r <= 0.8 * n
+
+
+def _c3(arms, marker_only=False):
+    bev, none, t_r, t_n, escaped, base = _resistant_vs_naive(arms)
+    r, n = _at(bev, "m2_m1_ratio", t_r), _at(none, "m2_m1_ratio", t_n)
+    m2r, m2n = _density(bev, "macrophage_m2", t_r), _density(none, "macrophage_m2", t_n)
+    m = {**base, "m2_m1_resistant": r, "m2_m1_naive": n, "ratio": _ratio(r, n), "m2_density_ratio": _ratio(m2r, m2n)}
+    return m, (marker_only or escaped) and r >= 1.2 * n and m2r > m2n
+
+
+def _c4(arms):
     ctl, kd = arms.get("none"), arms.get("none", mif_expression=0.2)
-    t = arms.setting.start + arms.setting.macrophage_days
+    t = arms.read_day(arms.setting.start + arms.setting.macrophage_days, ctl, kd)
     m = {"day": t,
          "volume_ratio": _ratio(_at(kd, "tumor_volume", t), _at(ctl, "tumor_volume", t)),
          "vessel_capacity_ratio": _ratio(_at(kd, "vessel_capacity", t), _at(ctl, "vessel_capacity", t)),
-         "m2_density_ratio": _ratio(_density(kd, "macrophage_m2", t), _density(ctl, "macrophage_m2", t)),
-         "m2_proliferation_kd": m2_proliferation(kd, t), "m2_proliferation_control": m2_proliferation(ctl, t)}
-    holds = (m["volume_ratio"] >= 1.05 and m["vessel_capacity_ratio"] > 1.05 and m["m2_density_ratio"] >= 1.2
-             and m["m2_proliferation_kd"] > m["m2_proliferation_control"])
-    return Check("C4", FINDINGS["C4"], f"untreated, mif_expression 0.2 vs 1, same time ({arms.setting.macrophage_days:g} d after the treated arms start)",
-                 "volume >= 1.05x, vessel capacity > 1.05x, M2 per volume >= 1.2x, M2 proliferation higher", m, holds)
+         "m2_density_ratio": _ratio(_density(kd, "macrophage_m2", t), _density(ctl, "macrophage_m2", t))}
+    # "more proliferative M2" is not judged: in the model it can only be read off the M2
+    # proliferation term itself, r_M2 (1 - S_F), which falls with MIF by construction.
+    holds = m["volume_ratio"] >= 1.05 and m["vessel_capacity_ratio"] > 1.05 and m["m2_density_ratio"] >= 1.2
+    return m, holds
 
 
-def check_c5(arms: Arms) -> Check:
+def _c5(arms):
     bev, oe = arms.get("bev"), arms.get("bev", mif_expression=5.0)
-    t = float(bev.time[-1])
+    t = arms.read_day(float(bev.time[-1]), bev, oe)
     m = {"day": t, "m2_density_ratio": _ratio(_density(oe, "macrophage_m2", t), _density(bev, "macrophage_m2", t)),
          "volume_ratio": _ratio(_at(oe, "tumor_volume", t), _at(bev, "tumor_volume", t))}
-    return Check("C5", FINDINGS["C5"], "bevacizumab, mif_expression 5 vs 1, at the end",
-                 "M2 per volume <= 0.8x and volume <= 0.95x", m,
-                 m["m2_density_ratio"] <= 0.8 and m["volume_ratio"] <= 0.95)
+    return m, m["m2_density_ratio"] <= 0.8 and m["volume_ratio"] <= 0.95
 
 
-def check_c6(arms: Arms) -> Check:
-    ctl, none, high = arms.get("none"), arms.get("none", mif_expression=0.0), arms.get("none", mif_expression=5.0)
-    t = arms.setting.start + arms.setting.macrophage_days
-    m = {"day": t, "m1_fraction_no_mif": m1_fraction(none, t), "m1_fraction_control": m1_fraction(ctl, t),
-         "m1_fraction_high_mif": m1_fraction(high, t), "m2_m1_no_mif": _at(none, "m2_m1_ratio", t),
-         "m2_m1_control": _at(ctl, "m2_m1_ratio", t)}
-    holds = (m["m1_fraction_no_mif"] < m["m1_fraction_control"] < m["m1_fraction_high_mif"]
-             and m["m2_m1_no_mif"] >= 1.5 * m["m2_m1_control"])
-    return Check("C6", FINDINGS["C6"], "untreated, mif_expression 0 / 1 / 5, same time",
-                 "M1 fraction rises with MIF; M2:M1 without MIF >= 1.5x control", m, holds)
-
-
-def _bev_vs_untreated_with(arms: Arms, **knobs):
+def _bev_vs_untreated(arms: Arms, **knobs):
     bev, none = arms.get("bev", **knobs), arms.get("none", **knobs)
-    t = arms.setting.start + 14.0
-    return bev, none, t
+    return bev, none, arms.read_day(arms.setting.start + 14.0, bev, none)
 
 
-def check_c7(arms: Arms) -> Check:
-    bev, none, t = _bev_vs_untreated_with(arms, vegf_mif_induction=0.0)
+def _c7(arms):
+    bev, none, t = _bev_vs_untreated(arms, vegf_mif_induction=0.0)
     m = {"day": t, "mif_ratio": _ratio(_at(bev, "mif", t), _at(none, "mif", t)),
          "m1_fraction_bev": m1_fraction(bev, t), "m1_fraction_untreated": m1_fraction(none, t)}
-    return Check("C7", FINDINGS["C7"], "vegf_mif_induction = 0: bevacizumab vs untreated, 14 d after the first dose",
-                 "free MIF <= 0.9x and M1 fraction lower", m,
-                 m["mif_ratio"] <= 0.9 and m["m1_fraction_bev"] < m["m1_fraction_untreated"])
+    return m, m["mif_ratio"] <= 0.9 and m["m1_fraction_bev"] < m["m1_fraction_untreated"]
 
 
-def check_c8(arms: Arms) -> Check:
-    bev, none, t = _bev_vs_untreated_with(arms, bev_mif_binding=0.0)
-    m = {"day": t, "mif_production_ratio": _ratio(mif_production(bev, t), mif_production(none, t)),
-         "mif_ratio": _ratio(_at(bev, "mif", t), _at(none, "mif", t)),
+def _c8(arms):
+    bev, none, t = _bev_vs_untreated(arms, bev_mif_binding=0.0)
+    m = {"day": t, "mif_ratio": _ratio(_at(bev, "mif", t), _at(none, "mif", t)),
          "vegf_ratio": _ratio(_at(bev, "vegf", t), _at(none, "vegf", t))}
-    return Check("C8", FINDINGS["C8"], "bev_mif_binding = 0: bevacizumab vs untreated, 14 d after the first dose",
-                 "MIF production <= 0.9x and free MIF <= 0.9x", m,
-                 m["mif_production_ratio"] <= 0.9 and m["mif_ratio"] <= 0.9)
+    return m, m["mif_ratio"] <= 0.9
 
 
-def check_c9(arms: Arms) -> Check:
-    ctl, off = arms.get("none"), arms.get("none", tumor_m2_growth_boost=0.0)
-    t = arms.setting.start + 14.0  # the boost acts at once: read early, before the human plateau
-    start = float(ctl.time[0])
-    g_ctl = (np.log(_at(ctl, "tumor_volume", t)) - np.log(_at(ctl, "tumor_volume", start))) / (t - start)
-    g_off = (np.log(_at(off, "tumor_volume", t)) - np.log(_at(off, "tumor_volume", start))) / (t - start)
-    m = {"day": t, "growth_rate_with_m2_factors": g_ctl, "growth_rate_without": g_off, "ratio": _ratio(g_ctl, g_off)}
-    return Check("C9", FINDINGS["C9"], "untreated, M2 growth factors on vs off (tumor_m2_growth_boost = 0)",
-                 "mean growth rate >= 1.05x", m, m["ratio"] >= 1.05)
+def _c9(arms):
+    rich2, rich1 = arms.fixed_macrophages(0.8), arms.fixed_macrophages(0.2)
+    start = float(rich2.time[0])
+    t = arms.read_day(start + 14.0, rich2, rich1)
+
+    def rate(r):
+        return (np.log(_at(r, "tumor_volume", t)) - np.log(_at(r, "tumor_volume", start))) / (t - start)
+    m = {"day": t, "growth_rate_m2_rich": rate(rich2), "growth_rate_m1_rich": rate(rich1),
+         "ratio": _ratio(rate(rich2), rate(rich1)),
+         "tam_density_m2_rich": _density(rich2, "macrophage_total", t),
+         "tam_density_m1_rich": _density(rich1, "macrophage_total", t)}
+    return m, m["ratio"] >= 1.05
 
 
-def check_a1(arms: Arms) -> list[Check]:
+def _a1(arms):
     """A1: a real response, then regrowth on therapy. Response: the 7-day growth rate on
-    bevacizumab falls to <= 25 % of the untreated tumour's at the same time. Regrowth: after that
-    maximal response the tumour grows by >= 40 % over its running nadir while still on therapy
-    (the volumetric progression criterion of :mod:`simbev.metrics`, counted from the response
-    on; a tumour that keeps shrinking after its growth rate is most suppressed, as large human
-    tumours do for weeks, is measured from its lowest volume, not from the volume at that day).
+    bevacizumab falls to <= 25 % of the untreated tumor's at the same time (read while the
+    untreated tumor is below the humane end point). Regrowth: after that maximal response the
+    tumor grows by >= 40 % over its running nadir while still on therapy and below the end point.
 
     A1w (stricter): the response wanes, i.e. after its lowest value the growth rate on therapy
     rises again by >= 0.01/day (a doubling time under ~70 days)."""
@@ -360,111 +502,232 @@ def check_a1(arms: Arms) -> list[Check]:
     start = arms.setting.start
     tb, gb = growth_rates(bev)
     gn = np.interp(tb, *growth_rates(none))
-    on = tb >= start + 7.0
+    on = (tb >= start + 7.0) & (tb <= arms.readable_until(none)) & (tb <= arms.readable_until(bev))
+    if not on.any():
+        on = tb >= start + 7.0
     ratio = np.where(on & (gn > 0), gb / np.where(gn > 0, gn, 1.0), np.inf)
     i_min = int(np.argmin(ratio))
     t_min = float(tb[i_min])
-    v_min = _at(bev, "tumor_volume", t_min)
-    v_after = bev["tumor_volume"][bev.time >= t_min]
+    until = arms.readable_until(bev)
+    keep = (bev.time >= t_min) & (bev.time <= until)
+    v_after = bev["tumor_volume"][keep] if keep.any() else bev["tumor_volume"][-1:]
     nadir = np.minimum.accumulate(v_after)
     k = int(np.argmax(v_after / nadir))
     v_later, v_nadir = float(v_after[k]), float(nadir[k])
-    j = i_min + int(np.argmin(gb[tb >= t_min]))  # the lowest growth rate from the response on
-    after = tb > tb[j]
-    rise = float(gb[after].max() - gb[j]) if after.any() else 0.0
+    later = (tb >= t_min) & (tb <= until)
+    gl, tl = gb[later], tb[later]
+    j = int(np.argmin(gl)) if gl.size else 0
+    rise = float(gl[j + 1:].max() - gl[j]) if gl.size > j + 1 else 0.0
     m = {"min_ratio_to_untreated": float(ratio[i_min]), "day_of_max_response": t_min,
-         "volume_at_max_response_mm3": v_min, "nadir_mm3": v_nadir, "regrown_to_mm3": v_later,
-         "regrowth_factor": v_later / v_nadir, "time_to_progression_days": metrics.time_to_progression(bev),
-         "final_mm3": metrics.final_tumor_volume(bev)}
-    a1 = Check("A1", FINDINGS["A1"], "bevacizumab vs untreated; 7-day log growth rates",
-               "growth rate falls to <= 25 % of the untreated rate at the same time, then the tumour "
-               "regrows by >= 40 % over its nadir on therapy", m, m["min_ratio_to_untreated"] <= 0.25 and m["regrowth_factor"] >= 1.4)
-    mw = {"lowest_growth_rate_on_bev": float(gb[j]), "day_of_lowest": float(tb[j]), "rise_after": rise}
-    a1w = Check("A1w", FINDINGS["A1w"], "bevacizumab; 7-day log growth rates after the maximal response",
-                "growth rate later rises by >= 0.01/day above its lowest value", mw, rise >= 0.01)
-    return [a1, a1w]
+         "volume_at_max_response_mm3": _at(bev, "tumor_volume", t_min), "nadir_mm3": v_nadir, "regrown_to_mm3": v_later, "regrowth_factor": v_later / v_nadir,
+         "read_until_day": until}
+    mw = {"lowest_growth_rate_on_bev": float(gl[j]) if gl.size else float("nan"),
+          "day_of_lowest": float(tl[j]) if gl.size else float("nan"), "rise_after": rise}
+    return m, mw
 
 
-def _same_time(arms, name, factor=None, diff=None, t=None):
-    bev, none = arms.get("bev"), arms.get("none")
-    t_early = arms.setting.start + 14.0
-    t_end = float(bev.time[-1])
-    vals = {"early_day": t_early, f"{name}_bev_early": _at(bev, name, t_early),
-            f"{name}_untreated_early": _at(none, name, t_early),
-            f"{name}_bev_end": _at(bev, name, t_end), f"{name}_untreated_end": _at(none, name, t_end)}
-    return bev, none, t_early, t_end, vals
+def _a1_main(arms):
+    m, _ = _a1(arms)
+    return m, m["min_ratio_to_untreated"] <= 0.25 and m["regrowth_factor"] >= 1.4
 
 
-def check_a2(arms: Arms) -> Check:
-    _, _, te, tf, m = _same_time(arms, "hypoxic_fraction")
-    holds = m["hypoxic_fraction_bev_early"] >= m["hypoxic_fraction_untreated_early"] + 0.1
-    return Check("A2", FINDINGS["A2"], "bevacizumab vs untreated, same time (14 d after the first dose; end shown)",
-                 "hypoxic fraction higher by >= 0.1 (absolute) early on therapy", m, holds)
+def _a1_wane(arms):
+    _, mw = _a1(arms)
+    return mw, mw["rise_after"] >= 0.01
 
 
-def check_a3(arms: Arms) -> Check:
-    bev, none, te, tf, m = _same_time(arms, "lactate")
-    m["glucose_bev_early"], m["glucose_untreated_early"] = _at(bev, "glucose", te), _at(none, "glucose", te)
-    holds = m["lactate_bev_early"] >= 1.2 * m["lactate_untreated_early"]
-    return Check("A3", FINDINGS["A3"], "bevacizumab vs untreated, same time", "tumour lactate >= 1.2x", m, holds)
+def _same_time(arms, name):
+    bev, none, t = _bev_vs_untreated(arms)
+    return bev, none, t, {"day": t, f"{name}_bev": _at(bev, name, t), f"{name}_untreated": _at(none, name, t)}
 
 
-def check_a4(arms: Arms) -> Check:
-    bev, none, te, tf, m = _same_time(arms, "mtor_activity")
-    m["lactate_import_bev"], m["lactate_import_untreated"] = lactate_import(bev, te), lactate_import(none, te)
-    holds = (m["mtor_activity_bev_early"] >= 1.1 * m["mtor_activity_untreated_early"]
-             and m["lactate_import_bev"] > m["lactate_import_untreated"])
-    return Check("A4", FINDINGS["A4"], "bevacizumab vs untreated, same time",
-                 "mTOR activity >= 1.1x and lactate import per normoxic cell higher", m, holds)
+def _a2(arms):
+    _, _, _, m = _same_time(arms, "hypoxic_fraction")
+    return m, m["hypoxic_fraction_bev"] >= m["hypoxic_fraction_untreated"] + 0.1
 
 
-def _regrowth(result):
-    """log(final volume / on-treatment nadir): how much the tumour regrew on therapy."""
-    return float(np.log(metrics.final_tumor_volume(result) / metrics.min_tumor_volume(result)))
+def _a3(arms):
+    bev, none, t, m = _same_time(arms, "lactate")
+    m["glucose_bev"], m["glucose_untreated"] = _at(bev, "glucose", t), _at(none, "glucose", t)
+    return m, m["lactate_bev"] >= 1.2 * m["lactate_untreated"]
 
 
-def check_a5(arms: Arms) -> Check:
-    bev, none = arms.get("bev"), arms.get("none")
-    bev0, none0 = arms.get("bev", lactate_mtor_coupling=0.0), arms.get("none", lactate_mtor_coupling=0.0)
-    t = arms.setting.start + 14.0
-    rise = _at(bev, "mtor_activity", t) / _at(none, "mtor_activity", t) - 1.0
-    rise0 = _at(bev0, "mtor_activity", t) / _at(none0, "mtor_activity", t) - 1.0
-    m = {"mtor_rise_under_therapy": rise, "mtor_rise_without_coupling": rise0,
-         "regrowth_log": _regrowth(bev), "regrowth_log_without_coupling": _regrowth(bev0)}
-    holds = abs(rise0) < 0.02 and rise > 0.1 and m["regrowth_log_without_coupling"] < 0.8 * m["regrowth_log"]
-    return Check("A5", FINDINGS["A5"], "bevacizumab with lactate_mtor_coupling 1 vs 0",
-                 "no mTOR rise without coupling (< 2 %), and regrowth from the nadir <= 0.8x", m, holds)
+def _regrowth(arms, result, until):
+    """log(volume / on-treatment nadir) at ``until``: how much the tumor regrew on therapy."""
+    t0 = arms.setting.start
+    keep = (result.time >= t0) & (result.time <= until)
+    v = result["tumor_volume"][keep]
+    return float(np.log(_at(result, "tumor_volume", until) / np.min(v)))
 
 
-def check_a6(arms: Arms) -> Check:
-    v = {k: metrics.final_tumor_volume(arms.get(k)) for k in ("none", "bev", "mtori", "combo")}
-    m = {f"final_volume_{k}_mm3": x for k, x in v.items()}
-    holds = v["combo"] <= 0.8 * min(v["bev"], v["mtori"])
-    return Check("A6", FINDINGS["A6"], "final volume: combination vs each drug alone",
-                 "combination <= 0.8x the better monotherapy", m, holds)
+def _a5(arms):
+    bev, bev0 = arms.get("bev"), arms.get("bev", **NO_COUPLING)
+    t = arms.read_day(arms.setting.start + arms.setting.followup_days, bev, bev0)
+    m = {"day": t, "regrowth_log": _regrowth(arms, bev, t), "regrowth_log_without_coupling": _regrowth(arms, bev0, t)}
+    m["ratio"] = _ratio(m["regrowth_log_without_coupling"], m["regrowth_log"])
+    return m, m["regrowth_log"] > 0 and m["ratio"] <= 0.8
 
 
-def check_a7(arms: Arms) -> Check:
-    mt, none = arms.get("mtori"), arms.get("none")
-    t = float(mt.time[-1])
-    m = {"glut2_mtor_inhibitor": _at(mt, "glut2", t), "glut2_untreated": _at(none, "glut2", t)}
-    return Check("A7", FINDINGS["A7"], "mTOR inhibitor vs untreated, end", "GLUT2 >= 0.3 higher (absolute)", m,
-                 m["glut2_mtor_inhibitor"] >= m["glut2_untreated"] + 0.3)
+def _a6(arms):
+    runs = {k: arms.get(k) for k in ("bev", "mtori", "combo")}
+    runs["bev_c0"], runs["combo_c0"] = arms.get("bev", **NO_COUPLING), arms.get("combo", **NO_COUPLING)
+    t = arms.read_day(arms.setting.start + arms.setting.followup_days, *runs.values())
+    v = {k: _at(r, "tumor_volume", t) for k, r in runs.items()}
+    benefit, benefit0 = np.log(v["bev"] / v["combo"]), np.log(v["bev_c0"] / v["combo_c0"])
+    m = {"day": t, **{f"volume_{k}_mm3": x for k, x in v.items()},
+         "benefit_over_bev_log": float(benefit), "benefit_over_bev_log_without_coupling": float(benefit0)}
+    holds = v["combo"] <= 0.8 * min(v["bev"], v["mtori"]) and benefit > 0 and benefit0 <= 0.8 * benefit
+    return m, holds
 
 
-CHECKS: tuple[Callable, ...] = (check_c1_c3, check_c4, check_c5, check_c6, check_c7, check_c8, check_c9,
-                                check_a1, check_a2, check_a3, check_a4, check_a5, check_a6, check_a7)
+def _escape(arms, **knobs):
+    bev = arms.get("bev", **knobs)
+    start = arms.setting.start
+    until = min(start + ESCAPE_HORIZON_DAYS, arms.readable_until(bev))
+    t_r, escaped = resistant_sample(bev, until)
+    keep = (bev.time >= start) & (bev.time <= until)
+    v = bev["tumor_volume"][keep]
+    nadir = np.minimum.accumulate(v)
+    m = {"escaped": escaped, "time_to_progression_days": (t_r - start) if escaped else None,
+         "volume_at_first_dose_mm3": float(v[0]), "nadir_mm3": float(v.min()),
+         "max_regrowth_over_nadir": float(np.max(v / nadir)), "read_until_day": until}
+    return m, escaped
+
+
+def _r1(arms):
+    return _escape(arms, **NO_MIF_LOWERING)
+
+
+def _r2(arms):
+    return _escape(arms, **NO_COUPLING)
+
+
+def _r3(arms):
+    m, escaped = _escape(arms, **NO_ROUTES)
+    return m, not escaped
+
+
+def _r3_restored(arms):
+    m, escaped = _escape(arms)
+    return m, not escaped
+
+
+_MIF_ROUTES = "both MIF-lowering routes removed (vegf_mif_induction = bev_mif_binding = 0)"
+_RESISTANT = "resistant (bevacizumab, escaped) vs untreated at equal volume"
+
+SPECS: tuple[Spec, ...] = (
+    Spec("C1", _RESISTANT, "TAMs per volume >= 1.1x naive", _c1, _MIF_ROUTES, NO_MIF_LOWERING,
+         lambda a: _c1(a, marker_only=True)),
+    Spec("C2", _RESISTANT, "free MIF <= 0.8x naive", _c2, _MIF_ROUTES, NO_MIF_LOWERING,
+         lambda a: _c2(a, marker_only=True)),
+    Spec("C2t", _RESISTANT, "total MIF (free + bevacizumab-bound) <= 0.8x naive",
+         lambda a: _c2(a, total=True), _MIF_ROUTES, NO_MIF_LOWERING,
+         lambda a: _c2(a, marker_only=True, total=True)),
+    Spec("C3", _RESISTANT, "M2:M1 >= 1.2x naive and M2 per volume higher", _c3, _MIF_ROUTES, NO_MIF_LOWERING,
+         lambda a: _c3(a, marker_only=True)),
+    Spec("C4", "untreated, mif_expression 0.2 vs 1, same time (about four macrophage half-lives after the treated arms start)",
+         "volume >= 1.05x, vessel capacity > 1.05x, M2 per volume >= 1.2x (M2 proliferation not judged: "
+         "it is the model's own term)",
+         _c4, "MIF no longer signals to macrophages (mif_m1_ec50 -> infinity)", NO_MIF_SIGNAL),
+    Spec("C5", "bevacizumab, mif_expression 5 vs 1, at the end (or the humane end point)",
+         "M2 per volume <= 0.8x and volume <= 0.95x", _c5,
+         "MIF no longer signals to macrophages (mif_m1_ec50 -> infinity)", NO_MIF_SIGNAL),
+    Spec("C7", "vegf_mif_induction = 0: bevacizumab vs untreated, 14 d after the first dose",
+         "free MIF <= 0.9x and M1 fraction lower", _c7, "bevacizumab-MIF binding removed too (bev_mif_binding = 0)",
+         {"bev_mif_binding": 0.0}),
+    Spec("C8", "bev_mif_binding = 0: bevacizumab vs untreated, 14 d after the first dose", "free MIF <= 0.9x",
+         _c8, "VEGF->MIF induction removed too (vegf_mif_induction = 0)", {"vegf_mif_induction": 0.0}),
+    Spec("C9", "untreated; macrophages held 80 % M2 vs 80 % M1 (same total), tumor growth over 14 days",
+         "mean tumor growth rate >= 1.05x with M2-rich macrophages", _c9,
+         "macrophage effects on tumor and vessels removed (tumor_m2_growth_boost = tumor_m1_kill_rate = "
+         "m2_angiogenesis_strength = 0)", NO_MACROPHAGE_EFFECTS),
+    Spec("A1", "bevacizumab vs untreated; 7-day log growth rates",
+         "growth rate falls to <= 25 % of the untreated rate at the same time, then the tumor regrows by "
+         ">= 40 % over its nadir on therapy", _a1_main,
+         "all three routes removed (vegf_mif_induction = bev_mif_binding = lactate_mtor_coupling = 0)", NO_ROUTES),
+    Spec("A1w", "bevacizumab; 7-day log growth rates after the maximal response",
+         "growth rate later rises by >= 0.01/day above its lowest value", _a1_wane,
+         "all three routes removed (vegf_mif_induction = bev_mif_binding = lactate_mtor_coupling = 0)", NO_ROUTES),
+    Spec("A2", "bevacizumab vs untreated, same time (14 d after the first dose)",
+         "hypoxic fraction higher by >= 0.1 (absolute)", _a2,
+         "bevacizumab does not bind VEGF (bev_vegf_kon = 0)", NO_VEGF_BINDING),
+    Spec("A3", "bevacizumab vs untreated, same time (14 d after the first dose)", "tumor lactate >= 1.2x", _a3,
+         "hypoxic cells export no lactate (lactate_yield = 0)", NO_LACTATE_EXPORT),
+    Spec("A5", "bevacizumab, lactate_mtor_coupling 1 vs 0: regrowth over the nadir by the end of follow-up "
+         "(mouse: eight weeks of therapy or the humane end point; patients: one year)",
+         "regrowth (log volume over nadir) without coupling <= 0.8x with it", _a5,
+         "no metabolic symbiosis: hypoxic cells export no lactate (lactate_yield = 0)", NO_LACTATE_EXPORT),
+    Spec("A6", "volume at the end of follow-up: combination vs each drug alone; benefit over bevacizumab "
+         "with lactate_mtor_coupling 1 vs 0",
+         "combination <= 0.8x the better monotherapy, and its log benefit over bevacizumab without coupling "
+         "<= 0.8x that with coupling", _a6,
+         "no metabolic symbiosis: hypoxic cells export no lactate (lactate_yield = 0)", NO_LACTATE_EXPORT),
+    Spec("R1", "bevacizumab with vegf_mif_induction = bev_mif_binding = 0",
+         "progression (>= 40 % over nadir) within eight weeks of the first dose", _r1,
+         "lactate->mTOR coupling removed too (all three routes removed)", NO_COUPLING, species=("mouse",)),
+    Spec("R2", "bevacizumab with lactate_mtor_coupling = 0",
+         "progression (>= 40 % over nadir) within eight weeks of the first dose", _r2,
+         "MIF-lowering routes removed too (all three routes removed)", NO_MIF_LOWERING, species=("mouse",)),
+    Spec("R3", "bevacizumab with all three removed",
+         "no progression within eight weeks of the first dose", _r3,
+         "positive control: the routes restored (defaults) - the tumor must escape, so R3's criterion fails",
+         {}, _r3_restored, species=("mouse",)),
+)
+
+
+def _run_spec(spec: Spec, arms: Arms, controls: bool) -> Check:
+    measured, holds = spec.measure(arms)
+    check = Check(spec.id, FINDINGS[spec.id], spec.comparison, spec.criterion, measured, bool(holds),
+                  control=spec.control)
+    if controls:
+        cm, ch = (spec.control_measure or spec.measure)(arms.without(spec.control_knobs))
+        check.control_measured, check.control_holds = cm, bool(ch)
+    return check
+
+
+def applies(spec_id: str, setting: Setting | str) -> bool:
+    """Whether check ``spec_id`` is evaluated for ``setting`` (R1-R3 are mouse experiments)."""
+    setting = SETTINGS[setting] if isinstance(setting, str) else setting
+    return setting.species in next(s for s in SPECS if s.id == spec_id).species
 
 
 def evaluate(setting: Setting | str = "mouse_10mgkg_twice_weekly",
-             parameters: Mapping[str, float] | None = None) -> list[Check]:
-    """Run every check for ``setting`` with parameter overrides; return the checks in id order."""
+             parameters: Mapping[str, float] | None = None, controls: bool = True) -> list[Check]:
+    """Run every finding check for ``setting`` with parameter overrides; return them in id order.
+
+    With ``controls`` (the default) each check's negative control is evaluated in the same call
+    (``Check.control_holds``); ``controls=False`` skips them (about half the runs) when only
+    ``Check.holds`` is wanted, as in robustness samples. Model-structure statements are not
+    included (:func:`evaluate_structure`).
+    """
     if isinstance(setting, str):
         setting = SETTINGS[setting]
     arms = Arms(setting, parameters)
-    out: list[Check] = []
-    for check in CHECKS:
-        got = check(arms)
-        out.extend(got if isinstance(got, list) else [got])
-    order = list(FINDINGS)
-    return sorted(out, key=lambda c: order.index(c.id))
+    return [_run_spec(spec, arms, controls) for spec in SPECS if setting.species in spec.species]
+
+
+def evaluate_structure(setting: Setting | str = "mouse_10mgkg_twice_weekly",
+                       parameters: Mapping[str, float] | None = None) -> list[Check]:
+    """The model-structure statements (:data:`STRUCTURE`): what the model does by construction,
+    reported for completeness, never evidence."""
+    if isinstance(setting, str):
+        setting = SETTINGS[setting]
+    arms = Arms(setting, parameters)
+    none, bev, mt = arms.get("none"), arms.get("bev"), arms.get("mtori")
+    out = []
+    ctl, no, high = none, arms.get("none", mif_expression=0.0), arms.get("none", mif_expression=5.0)
+    t = arms.read_day(setting.start + setting.macrophage_days, ctl, no, high)
+    m = {"day": t, "m1_fraction_no_mif": m1_fraction(no, t), "m1_fraction_control": m1_fraction(ctl, t),
+         "m1_fraction_high_mif": m1_fraction(high, t)}
+    out.append(Check("C6", STRUCTURE["C6"][0], "untreated, mif_expression 0 / 1 / 5, same time",
+                     "M1 fraction rises with MIF", m,
+                     m["m1_fraction_no_mif"] < m["m1_fraction_control"] < m["m1_fraction_high_mif"]))
+    t = arms.read_day(setting.start + 14.0, bev, none)
+    m = {"day": t, "mtor_activity_bev": _at(bev, "mtor_activity", t), "mtor_activity_untreated": _at(none, "mtor_activity", t)}
+    out.append(Check("A4", STRUCTURE["A4"][0], "bevacizumab vs untreated, same time", "mTOR activity >= 1.1x", m,
+                     m["mtor_activity_bev"] >= 1.1 * m["mtor_activity_untreated"]))
+    t = arms.read_day(float(mt.time[-1]), mt, none)
+    m = {"day": t, "glut2_mtor_inhibitor": _at(mt, "glut2", t), "glut2_untreated": _at(none, "glut2", t)}
+    out.append(Check("A7", STRUCTURE["A7"][0], "mTOR inhibitor vs untreated", "GLUT2 >= 0.3 higher (absolute)", m,
+                     m["glut2_mtor_inhibitor"] >= m["glut2_untreated"] + 0.3))
+    return out
