@@ -105,11 +105,20 @@ def _run_sample(args) -> dict:
     with warnings.catch_warnings(), np.errstate(all="ignore"), robustness.solver_step_budget(STEP_BUDGET):
         warnings.simplefilter("ignore")
         try:
-            row["holds"] = {c.id: bool(c.holds) for c in findings.evaluate(setting, params)}
+            row["holds"] = {c.id: bool(c.holds) for c in _evaluate(setting, params)}
         except Exception as exc:  # noqa: BLE001 - a failed sample is kept, with its error
             row["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
     row["seconds"] = round(time.perf_counter() - t0, 3)
     return row
+
+
+def _evaluate(setting: str, params: dict):
+    """The finding checks of ``setting`` (without their negative controls, which robustness does
+    not use, where :func:`findings.evaluate` can leave them out)."""
+    try:
+        return findings.evaluate(setting, params, controls=False)
+    except TypeError:  # checks without negative controls
+        return findings.evaluate(setting, params)
 
 
 def _load(path: Path, fingerprint: str) -> dict:
@@ -150,15 +159,17 @@ def run_samples(samples: int, workers: int, settings=None, boxes=None, progress=
     return {k: done[k] for k in done if k[0] in settings and k[1] in boxes and k[2] < samples}
 
 
-def summarise(rows: dict, samples: int, ids: list[str]) -> dict:
-    """``{setting: {box: holds_fractions + failed count}}``."""
+def summarise(rows: dict, samples: int, ids_of: dict[str, list[str]], held_of: dict[str, list[str]]) -> dict:
+    """``{setting: {box: holds_fractions + failed count}}``; ``joint_held``: the joint share of the
+    checks in ``held_of`` (those that hold at the defaults)."""
     out = {}
     for s in findings.SETTINGS:
         for b, _, _ in BOXES:
             got = [rows.get((s, b, i)) for i in range(samples)]
             if any(r is None for r in got):
                 continue
-            table = robustness.holds_fractions([r.get("holds") for r in got], ids)
+            table = robustness.holds_fractions([r.get("holds") for r in got], ids_of[s])
+            table["joint_held"] = robustness.holds_fractions([r.get("holds") for r in got], held_of[s])["joint"]
             table["failed_runs"] = sum("holds" not in r for r in got)
             table["seconds"] = sum(r.get("seconds", 0.0) for r in got)
             out.setdefault(s, {})[b] = table
@@ -232,6 +243,7 @@ def _pct(entry) -> str:
 
 
 def figure(summary: dict, ids: list[str]) -> str:
+    """Joint robustness by box and setting (bars), and each check (heat map; blank: not run)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -240,33 +252,41 @@ def figure(summary: dict, ids: list[str]) -> str:
     settings = list(summary)
     labels = LABELS
     colors = ["tab:red", "tab:orange", "tab:blue"]
-    fig, (ax, hx) = plt.subplots(1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [1, 1.5]})
+    fig = plt.figure(figsize=(13, 7.5))
+    grid_spec = fig.add_gridspec(2, 2, width_ratios=[1, 1.5])
+    axes = [fig.add_subplot(grid_spec[0, 0]), fig.add_subplot(grid_spec[1, 0])]
+    hx = fig.add_subplot(grid_spec[:, 1])
     width = 0.8 / len(settings)
-    for j, s in enumerate(settings):
-        xs, ys, lo, hi = [], [], [], []
-        for b, (key, _, _) in enumerate(BOXES):
-            if key not in summary[s]:
-                continue
-            e = summary[s][key]["joint"]
-            xs.append(b + (j - (len(settings) - 1) / 2) * width)
-            ys.append(100 * e["fraction"])
-            lo.append(max(0.0, 100 * (e["fraction"] - e["low"])))
-            hi.append(max(0.0, 100 * (e["high"] - e["fraction"])))
-        ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, color=colors[j % 3], label=labels.get(s, s))
-        for x, y, h in zip(xs, ys, hi):
-            ax.text(x, y + h + 1.0, f"{y:.0f}", ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(range(len(BOXES)), [label for _, label, _ in BOXES])
-    ax.set_ylim(0, 105)
-    ax.set_ylabel("samples in which ALL checks hold [%]")
     n = next(iter(next(iter(summary.values())).values()))["joint"]["n"]
-    ax.set_title(f"Joint robustness ({n} samples per bar; 95 % Wilson intervals)", fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
+    for ax, key_joint, title in zip(axes, ("joint", "joint_held"), (
+            f"ALL finding checks hold ({n} samples per bar)",
+            "all checks that hold at the defaults still hold")):
+        for j, s in enumerate(settings):
+            xs, ys, lo, hi = [], [], [], []
+            for b, (key, _, _) in enumerate(BOXES):
+                if key not in summary[s]:
+                    continue
+                e = summary[s][key][key_joint]
+                xs.append(b + (j - (len(settings) - 1) / 2) * width)
+                ys.append(100 * e["fraction"])
+                lo.append(max(0.0, 100 * (e["fraction"] - e["low"])))
+                hi.append(max(0.0, 100 * (e["high"] - e["fraction"])))
+            ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, color=colors[j % 3], label=labels.get(s, s))
+            for x, y, h in zip(xs, ys, hi):
+                ax.text(x, y + h + 1.0, f"{y:.0f}", ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(range(len(BOXES)), [label for _, label, _ in BOXES])
+        ax.set_ylim(0, 112)
+        ax.set_ylabel("samples [%]")
+        ax.set_title(title + "\n(95 % Wilson intervals)", fontsize=9)
+    axes[0].legend(fontsize=8, loc="upper right")
     cols = [(s, key) for key, _, _ in BOXES for s in settings if key in summary[s]]
-    grid = np.array([[100 * summary[s][key][i]["fraction"] for s, key in cols] for i in ids + ["joint"]])
-    im = hx.imshow(grid, vmin=0, vmax=100, cmap="RdYlGn", aspect="auto")
+    grid = np.array([[100 * summary[s][key][i]["fraction"] if i in summary[s][key] else np.nan
+                      for s, key in cols] for i in ids + ["joint"]])
+    im = hx.imshow(np.ma.masked_invalid(grid), vmin=0, vmax=100, cmap="RdYlGn", aspect="auto")
     for r in range(grid.shape[0]):
         for c in range(grid.shape[1]):
-            hx.text(c, r, f"{grid[r, c]:.0f}", ha="center", va="center", fontsize=7)
+            hx.text(c, r, "n/a" if np.isnan(grid[r, c]) else f"{grid[r, c]:.0f}", ha="center", va="center",
+                    fontsize=7, color="0.5" if np.isnan(grid[r, c]) else "k")
     short = {"mouse_10mgkg_twice_weekly": "m 10", "mouse_5mgkg_weekly": "m 5", "human_10mgkg_q2w": "pt"}
     boxname = {"pm20": "±20 %", "pm50": "±50 %", "range": "range"}
     hx.set_xticks(range(len(cols)), [f"{short.get(s, s)}\n{boxname.get(key, key)}" for s, key in cols], fontsize=7)
@@ -296,6 +316,7 @@ def _errors(rows: dict) -> str:
 
 def report(summary: dict, ids: list[str], samples: int, defaults: dict, fig: str, elapsed: float,
            workers: int, rows: dict) -> str:
+    ids_of = {s: list(defaults[s]) for s in defaults}
     settings = list(summary)
     boxes = [(k, label) for k, label, _ in BOXES]
     range_info = {sp: robustness.range_factors(sp, findings.FIXED) for sp in SPECIES}
@@ -315,7 +336,10 @@ def report(summary: dict, ids: list[str], samples: int, defaults: dict, fig: str
              f"by NumPy's `default_rng([{SEED}, box, species, i])` (box 0/1/2 = ±20 %/±50 %/range, species "
              f"0 = mouse, 1 = human, i = 0..{samples - 1}); both mouse settings see the same samples. "
              "Intervals: 95 % Wilson score intervals. *All checks*: the share of samples in which every "
-             "check of the table holds at once.", "",
+             "finding check of the setting holds at once (" + "; ".join(
+                 f"{LABELS.get(s, s)}: {len(ids_of[s])}" for s in settings)
+             + " checks; the negative controls and the model-structure statements are not part of it; "
+             "n/a: a check that is not run in that setting).", "",
              f"A run that fails numerically counts as not holding. The compiled solver is given "
              f"{STEP_BUDGET:,} steps per run (runs at the defaults take 50 to 6,000). Failed samples per "
              "box (±20 %/±50 %/range): "
@@ -332,19 +356,30 @@ def report(summary: dict, ids: list[str], samples: int, defaults: dict, fig: str
     for b, label in boxes:
         lines.append(f"| {label} | " + " | ".join(_pct(summary[s][b]["joint"]) if b in summary[s] else "-"
                                                   for s in settings) + " |")
+    held = {s: [i for i in ids_of[s] if defaults[s][i]] for s in settings}
+    if any(len(held[s]) < len(ids_of[s]) for s in settings):
+        lines += ["", "Since not every check holds at the defaults, the share of samples in which every check "
+                  "that holds at the defaults still holds (" + "; ".join(
+                      f"{LABELS.get(s, s)}: {len(held[s])} of {len(ids_of[s])}" for s in settings) + "):", "",
+                  "| box | " + " | ".join(head) + " |", "|---|" + "---|" * len(settings)]
+        for b, label in boxes:
+            lines.append(f"| {label} | " + " | ".join(_pct(summary[s][b]["joint_held"]) if b in summary[s]
+                                                      else "-" for s in settings) + " |")
     lines += ["", f"![joint robustness by box and setting](figures/{fig})", "",
               "### Each check", "",
               "Share of samples in which the check holds (95 % Wilson interval).", ""]
     lines += ["| id | " + " | ".join(f"{h}, {label}" for b, label in boxes for h in head) + " |",
               "|---|" + "---|" * (len(boxes) * len(settings))]
     for i in ids + ["joint"]:
-        cells = [_pct(summary[s][b][i]) if b in summary[s] else "-" for b, _ in boxes for s in settings]
+        cells = [_pct(summary[s][b][i]) if b in summary[s] and i in summary[s][b] else "n/a"
+                 for b, _ in boxes for s in settings]
         lines.append(f"| {'**all**' if i == 'joint' else i} | " + " | ".join(cells) + " |")
     weakest = []
     for s in settings:
         for b, label in boxes:
             if b in summary[s]:
-                worst = min(ids, key=lambda i: summary[s][b][i]["fraction"])
+                worst = min((i for i in ids if i in summary[s][b] and i != "joint"),
+                            key=lambda i: summary[s][b][i]["fraction"])
                 weakest.append(f"{LABELS.get(s, s)}, {label}: {worst} ({summary[s][b][worst]['fraction']:.0%})")
     cpu = sum(summary[s][b]["seconds"] for s in settings for b, _ in boxes if b in summary[s])
     lines += ["", "Weakest check per setting and box: " + "; ".join(weakest) + ".", "",
@@ -407,16 +442,20 @@ def main(argv=None):
         print(f"e02: --samples: found {args.samples}; expected a positive integer", file=sys.stderr)
         return 2
     t0 = time.time()
-    defaults = {s: {c.id: bool(c.holds) for c in findings.evaluate(s)} for s in findings.SETTINGS}
-    ids = list(next(iter(defaults.values())))
+    defaults = {s: {c.id: bool(c.holds) for c in _evaluate(s, {})} for s in findings.SETTINGS}
+    ids_of = {s: list(d) for s, d in defaults.items()}
+    ids = [i for i in findings.FINDINGS if any(i in v for v in ids_of.values())]
+    ids += [i for v in ids_of.values() for i in v if i not in ids]
     rows = run_samples(args.samples, args.workers)
-    summary = summarise(rows, args.samples, ids)
+    held_of = {s: [i for i in ids_of[s] if defaults[s][i]] for s in ids_of}
+    summary = summarise(rows, args.samples, ids_of, held_of)
     elapsed = time.time() - t0
     for s in summary:
         for b, label, _ in BOXES:
             e = summary[s][b]
-            print(f"{s:27s} {label:16s} joint {_pct(e['joint']):18s} failed {e['failed_runs']}  "
-                  + " ".join(f"{i} {e[i]['fraction']:.0%}" for i in ids))
+            print(f"{s:27s} {label:16s} joint {_pct(e['joint']):18s} held-at-defaults joint "
+                  f"{_pct(e['joint_held']):18s} failed {e['failed_runs']}  "
+                  + " ".join(f"{i} {e[i]['fraction']:.0%}" for i in ids_of[s]))
     if not args.no_docs:
         fig = figure(summary, ids)
         write_block(DOCS / "findings.md", "e02", report(summary, ids, args.samples, defaults, fig, elapsed,

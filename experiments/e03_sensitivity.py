@@ -16,10 +16,10 @@ What it does
    inhibitor), in a run without the inhibitor. Their Sobol' indices are exactly 0, so running
    them would only widen the other intervals.
 2. Writes the sweep files configs/sweeps/sobol_escape_mouse.yaml and sobol_escape_human.yaml
-   (design ``sobol``; base scenarios bevacizumab_mouse.yaml and bevacizumab_human.yaml, which are
-   the bevacizumab arms of the findings settings) and runs them with
-   :func:`simbev.sweep.run_sweep`, exactly as ``simbev sweep FILE --workers 2`` would, into
-   results/e03/<name>/ (resumable; a store of another model version is discarded).
+   (design ``sobol``; base scenarios: the shipped bevacizumab_mouse.yaml and bevacizumab_human.yaml,
+   the bevacizumab arms of the findings settings; the report names any difference) and runs them
+   with :func:`simbev.sweep.run_sweep` and the evaluation below, into
+   results/e03/<name>-<model fingerprint>/ (resumable).
 3. Reports first-order (S1) and total (ST) indices with their 95 % bootstrap intervals (SALib)
    for the time to progression, ranked by ST.
 
@@ -91,12 +91,14 @@ def _bevacizumab_scenario(species: str):
     """The base scenario of the sweep, checked against the findings setting it stands for."""
     setting = findings.SETTINGS[STUDIES[species][0]]
     scenario = simbev.load_scenario(SWEEPS / STUDIES[species][1])
-    reg = scenario.treatments[0]
-    same = (scenario.species == setting.species and scenario.duration_days == setting.duration_days
-            and len(scenario.treatments) == 1 and reg.dose == setting.bevacizumab.dose
-            and reg.every_days == setting.bevacizumab.every_days
-            and reg.start_day == setting.bevacizumab.start_day)
-    return scenario, setting, same
+    reg, ref = scenario.treatments[0], setting.bevacizumab
+    pairs = [("species", scenario.species, setting.species),
+             ("duration_days", scenario.duration_days, setting.duration_days),
+             ("treatments", len(scenario.treatments), 1), ("dose", reg.dose, ref.dose),
+             ("every_days", reg.every_days, ref.every_days), ("start_day", reg.start_day, ref.start_day),
+             ("stop_day", reg.stop_day, ref.stop_day)]
+    diffs = [f"{k} {a} (setting: {b})" for k, a, b in pairs if a != b]
+    return scenario, setting, diffs
 
 
 def inert_parameters(species: str, factors) -> list[str]:
@@ -194,7 +196,7 @@ def run(species: str, n: int, workers: int) -> dict:
     eradicated = censored & (final < robustness.ERADICATED_MM3)
     cut = ok & ~np.isfinite(at_horizon)
     y = np.where(censored, followup, ttp)
-    res = {"species": species, "setting": setting.name, "scenario_matches_setting": same, "n": n,
+    res = {"species": species, "setting": setting.name, "differs_from_setting": same, "n": n,
            "runs": len(rows), "failed": int((~ok).sum()), "wall_s": wall, "ran": outcome.ran, "sweep": path.name,
            "factors": used, "inert": inert, "followup_days": followup,
            "censored": int(censored.sum()), "eradicated": int(eradicated.sum()), "cut": int(cut.sum()),
@@ -341,8 +343,9 @@ def report(results: dict, fig: str, total_wall: float, workers: int) -> str:
         if res["inert"]:
             lines += ["", "Left out as inert (no effect on the tumor in this run): "
                       + ", ".join(f"`{n}`" for n in res["inert"]) + "."]
-        if not res["scenario_matches_setting"]:
-            lines += ["", f"**Note:** the sweep's base scenario differs from the findings setting {res['setting']}."]
+        if res["differs_from_setting"]:
+            lines += ["", f"The base scenario (`{STUDIES[species][1].split('/')[-1]}`) differs from the findings "
+                      f"setting `{res['setting']}` in: " + "; ".join(res["differs_from_setting"]) + "."]
     lines += ["", f"![Sobol' indices of the time to progression](figures/{fig})", "",
               f"Sample sizes were chosen so that the whole experiment runs in about five minutes on two "
               f"shared cores ({total_wall:.0f} s this time, {workers} workers); the intervals are as wide as "
