@@ -54,7 +54,7 @@ try:  # the package layout of issue 11
 except ImportError:
     from simbev import findings  # noqa: E402
 try:
-    from simbev.sweeps.run import model_fingerprint as _model_version  # noqa: E402
+    from simbev.sweeps import model_fingerprint as _model_version  # noqa: E402
 except ImportError:
     from simbev.sweep import model_fingerprint as _model_version  # noqa: E402
 

@@ -62,7 +62,7 @@ from simbev import robustness  # noqa: E402
 
 try:  # the package layout of issue 11
     from simbev.analysis import findings  # noqa: E402
-    from simbev.sweeps import run as sweep_run  # noqa: E402
+    from simbev import sweeps as sweep_run  # noqa: E402
     from simbev.sweeps.designs import analyze  # noqa: E402
 except ImportError:
     from simbev import findings  # noqa: E402

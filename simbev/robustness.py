@@ -183,7 +183,7 @@ def escape_evaluation(values: Mapping[str, float], scenario) -> dict:
 
     from . import metrics
     try:  # the package layout of issue 11
-        from .sweeps.run import apply_sample
+        from .sweeps.file import apply_sample
     except ImportError:
         from .sweep import apply_sample
     simulate = _compiled_simulate()
