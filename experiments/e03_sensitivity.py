@@ -116,6 +116,13 @@ def inert_parameters(species: str, factors) -> list[str]:
     return out
 
 
+def _yaml_float(x: float) -> str:
+    """``repr`` of a float that YAML 1.1 also reads as a float (``1e-05`` needs a point: ``1.0e-05``)."""
+    text = repr(float(x))
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
+
+
 def write_sweep_file(species: str, n: int) -> tuple[Path, list, list[str]]:
     """Write configs/sweeps/<name>.yaml for ``species`` with base number ``n``."""
     setting_name, scenario_file, name = STUDIES[species]
@@ -123,8 +130,9 @@ def write_sweep_file(species: str, n: int) -> tuple[Path, list, list[str]]:
     inert = inert_parameters(species, factors)
     used = [f for f in factors if f.name not in inert]
     scenario, setting, _ = _bevacizumab_scenario(species)
-    who = {"mouse": "mice, bevacizumab 10 mg/kg twice weekly from day 7 to day 60",
-           "human": "patients, bevacizumab 10 mg/kg every two weeks for a year"}[species]
+    reg = scenario.treatments[0]
+    who = (f"{'mice' if species == 'mouse' else 'patients'}, bevacizumab {reg.dose[0]:g} {reg.dose[1]} every "
+           f"{reg.every_days:g} days from day {reg.start_day:g} to day {scenario.duration_days:g}")
     followup = scenario.duration_days - scenario.treatments[0].start_day
     lines = [
         f"# Which parameters decide when the tumor escapes bevacizumab? ({who})",
@@ -152,7 +160,7 @@ def write_sweep_file(species: str, n: int) -> tuple[Path, list, list[str]]:
         "vary:",
     ]
     for f in used:
-        lines.append(f"  {f.name}: {{low: {f.low!r}, high: {f.high!r}, scale: {f.scale}}}"
+        lines.append(f"  {f.name}: {{low: {_yaml_float(f.low)}, high: {_yaml_float(f.high)}, scale: {f.scale}}}"
                      f"  # default {f.value:g} {f.unit}")
     lines += [f"metrics: [{', '.join(METRICS + (f'tumor_volume@{scenario.duration_days:g}',))}]", "options:", "  second_order: false", "  resamples: 1000",
               "trajectories: 40", ""]
