@@ -231,3 +231,17 @@ def test_e02_reads_values_tried_from_a_tuning_log(monkeypatch):
     assert log["vegf_vessel_hill"] == {"count": None, "values": {3.0, 4.0}, "adopted": None}
     assert (log["bev_mif_koff"]["count"], log["bev_mif_koff"]["adopted"]) == (5, 70.0)
     assert (log["tumor_starvation_death_rate"]["count"], log["vegf_vessel_ec50"]["count"]) == (3, 3)
+
+
+def test_escape_evaluation_never_counts_an_eradicated_tumor_as_progressing(monkeypatch):
+    """Guards against: regrowth of a tumor of 1e-18 mm^3 (solver noise) read as a progression."""
+    import simbev
+    scenario = simbev.load_scenario(ROOT / "configs" / "scenarios" / "bevacizumab_mouse.yaml")
+    escaped = robustness.escape_evaluation({}, scenario)
+    assert escaped["time_to_progression"] is not None  # the default mouse escapes
+    try:
+        from simbev.analysis import metrics
+    except ImportError:
+        from simbev import metrics
+    monkeypatch.setattr(metrics, "min_tumor_volume", lambda result: 1e-18)
+    assert robustness.escape_evaluation({}, scenario)["time_to_progression"] is None
