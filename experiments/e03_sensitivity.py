@@ -2,7 +2,7 @@
 analysis of the time to progression, in mice (10 mg/kg twice weekly) and in patients (10 mg/kg
 every two weeks), over every parameter's documented plausible range.
 
-    python experiments/e03_sensitivity.py               # N = 128 (mouse) and 32 (patient): ~5 min
+    python experiments/e03_sensitivity.py               # N = 128 (mouse) and 64 (patient): ~5 min
     python experiments/e03_sensitivity.py --mouse-n 32 --human-n 16   # a quicker look
 
 What it does
@@ -368,7 +368,7 @@ def report(results: dict, fig: str, total_wall: float, workers: int) -> str:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mouse-n", type=int, default=128, help="Sobol' base samples for mice (power of 2)")
-    ap.add_argument("--human-n", type=int, default=32, help="Sobol' base samples for patients (power of 2)")
+    ap.add_argument("--human-n", type=int, default=64, help="Sobol' base samples for patients (power of 2)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-docs", action="store_true")
     args = ap.parse_args(argv)
