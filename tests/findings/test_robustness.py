@@ -11,7 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simbev import load_parameter_set, robustness
+from simbev import load_parameter_set
+
+try:  # the package layout of issue 11
+    from simbev.sweeps import robustness
+except ImportError:
+    from simbev import robustness
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOBS = {"mif_expression", "vegf_mif_induction", "bev_mif_binding", "lactate_mtor_coupling",
