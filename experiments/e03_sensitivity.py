@@ -145,7 +145,7 @@ def write_sweep_file(species: str, n: int) -> tuple[Path, list, list[str]]:
         f"# tumor volume unchanged, so their indices are 0): {', '.join(inert) or 'none'}.",
         f"# N = {n} base samples x ({len(used)} + 2) = {n * (len(used) + 2)} runs. A tumor that has not progressed",
         f"# by day {scenario.duration_days:g} counts with its follow-up time ({followup:g} days from the first dose).",
-        "# e03 runs this file through run_sweep(evaluate=simbev.robustness.escape_evaluation), which repeats a",
+        f"# e03 runs this file through run_sweep(evaluate={robustness.__name__}.escape_evaluation), which repeats a",
         "# run whose solver fails (tumors driven below 1e-20 mm^3) up to the day before the failure;",
         f"# tumor_volume@{scenario.duration_days:g} is then empty. Run with `simbev sweep`, such runs are failed rows",
         "# and the indices are not computed.",
@@ -306,7 +306,7 @@ def report(results: dict, fig: str, total_wall: float, workers: int) -> str:
              "alone can exceed the 40 % margin over the nadir, and did in a few runs. As the tumor volume is driven towards 1e-20 mm³ and below, the compiled "
              f"solver's step size collapses; such a run (step budget {robustness.ESCAPE_MAX_STEPS:,}, against "
              "about 1,500 for a normal run) is repeated up to the last whole day before the failure and "
-             "counted with that shorter run (`simbev.robustness.escape_evaluation`); the table gives how "
+             f"counted with that shorter run (`{robustness.__name__}.escape_evaluation`); the table gives how "
              "many, and how many of them had not yet fallen below one cell. Supporting analyses of the same "
              "runs, in the last columns: whether the tumor progressed within the horizon at all (0/1), the "
              "log of the censored time, and log10 of the final volume. Negative S1 values are estimator "
