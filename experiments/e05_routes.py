@@ -39,7 +39,7 @@ def figure(results, untreated, endpoint, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [1.6, 1]})
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 5.6), gridspec_kw={"width_ratios": [1.6, 1]})
     ax.plot(untreated.time, untreated["tumor_volume"], ls="--", color="tab:red", lw=1.2, label="untreated (default)")
     for arm, (res, o) in results.items():
         ax.plot(res.time, res["tumor_volume"], color=COLORS[arm], lw=2, label=routes.ARM_LABELS[arm])
@@ -54,8 +54,8 @@ def figure(results, untreated, endpoint, path: Path) -> None:
     ax.set_ylim(100, 6000)
     ax.set_xlabel("day")
     ax.set_ylabel("tumour volume (mm³)")
-    ax.set_title("Treated mouse tumours, one route removed at a time\n(open circle: escape = 40 % regrowth over the on-therapy nadir)", fontsize=10)
-    ax.legend(fontsize=7.5, loc="upper left")
+    ax.set_title("Treated mouse tumours, one route removed at a time (knobs act from day 0)\n(open circle: escape = 40 % regrowth over the on-therapy nadir)", fontsize=10)
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
 
     arms = list(results)
     factors = [results[a][1].regrowth_factor for a in arms]

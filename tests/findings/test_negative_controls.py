@@ -8,21 +8,27 @@ test red so that the list is corrected.
 """
 import pytest
 
-from simbev import findings
+from simbev.analysis import findings
 
 #: (setting, check) -> why the check does not discriminate on the current model.
 NOT_DISCRIMINATING = {
     ("mouse_10mgkg_twice_weekly", "C1"): "TAM density rises whenever therapy slows tumor growth (no dilution by "
                                          "growth), with or without MIF lowering",
     ("mouse_5mgkg_weekly", "C1"): "as for 10 mg/kg: TAM density rises on therapy without MIF lowering",
+    ("mouse_10mgkg_twice_weekly", "A1"): "with therapy from day 7 the tumor regrows 1.45x without all three "
+                                         "routes (M2 accumulate on growth arrest and support angiogenesis)",
     ("mouse_10mgkg_twice_weekly", "A1w"): "the growth rate rises after the nadir also without the escape routes",
-    ("mouse_5mgkg_weekly", "A1w"): "the growth rate rises after the nadir also without the escape routes",
-    ("human_10mgkg_q2w", "A1w"): "the growth rate rises after the nadir also without the escape routes",
+    ("human_10mgkg_q2w", "A3"): "without lactate export the lactate ratio still passes 1.2 on ~0.2 mM "
+                                "(fewer importing normoxic cells under therapy)",
+    ("mouse_5mgkg_weekly", "R1"): "at 5 mg/kg weekly the tumor escapes without any route",
 }
 #: (setting, check) -> why the check does not hold at the defaults.
 NOT_HOLDING = {
-    (s, "C2t"): "total (free + bevacizumab-bound) MIF is higher in resistant tumors than in naive ones"
-    for s in findings.SETTINGS
+    **{(s, "C2t"): "total (free + bevacizumab-bound) MIF is higher in resistant tumors than in naive ones"
+       for s in findings.SETTINGS},
+    **{("mouse_5mgkg_weekly", f): "at 5 mg/kg weekly the tumor hardly responds (growth rate >= 1/3 of "
+                                  "untreated; progression within a week)"
+       for f in ("C2", "C3", "C7", "A1", "A1w", "R2", "R3")},
 }
 
 
@@ -97,3 +103,16 @@ def test_structure_statements_are_not_counted_as_findings():
     # they still run the model: without GLUT2 induction the A7 statement no longer holds
     off = {c.id: c for c in findings.evaluate_structure("mouse_10mgkg_twice_weekly", {"glut2_induction_rate": 1e-6})}
     assert got["A7"].holds and not off["A7"].holds
+
+
+@pytest.mark.slow
+def test_route_checks_run_the_route_experiment():
+    """Guards against: R1-R3 drifting from the experiment drawn in docs/figures/routes.png."""
+    from simbev import routes
+    assert findings.ROUTE_START_DAY == routes.START_DAY
+    assert findings.ESCAPE_HORIZON_DAYS == routes.THERAPY_DAYS
+    got = {c.id: c for c in findings.evaluate("mouse_10mgkg_twice_weekly", controls=False)}
+    for rid, arm in (("R1", "metabolic"), ("R2", "immune"), ("R3", "neither")):
+        expected = routes.outcome(arm, routes.run_arms(arms=(arm,))[arm][0])
+        assert got[rid].measured["escaped"] == expected.escaped
+        assert got[rid].measured["max_regrowth_over_nadir"] == pytest.approx(expected.regrowth_factor, rel=0.02)
