@@ -31,9 +31,12 @@ def human_default():
 
 
 def test_human_tumour_escapes_after_a_response(human_default):
-    """Kreisl 2009 / Castro 2017: patients respond, then progress within months on therapy."""
+    """Kreisl 2009 / Castro 2017: patients' tumors shrink, then progress within months on
+    therapy; the default patient is a typical one, not a partial responder in tumor cell volume
+    (a fall of 65 % or more, the volumetric analogue of RANO's 50 % in the product of diameters;
+    only 26-35 % of patients respond)."""
     a1 = human_default["A1"].measured
-    assert a1["nadir_mm3"] < 0.5 * 20000.0          # a real response (volume more than halved)
+    assert 0.35 * 20000.0 < a1["nadir_mm3"] < 20000.0
     c1 = human_default["C1"].measured
     assert 8 * 7 <= c1["resistant_day"] <= 30 * 7
     assert c1["escaped"] and c1["matched_on"].startswith("pre-treatment")

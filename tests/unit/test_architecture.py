@@ -51,8 +51,8 @@ def _room(module: str) -> str | None:
     parts = module.split(".")
     if len(parts) < 2 or parts[1] in ("__main__", "_compat"):
         return None  # the package root (public API, __version__) and the entry shims
-    if parts[1] == "analysis" and len(parts) > 2 and parts[2] == "findings":
-        return "analysis.findings"
+    if parts[1] == "analysis" and len(parts) > 2 and parts[2] in ("findings", "routes"):
+        return "analysis.findings"  # analyses that run the model (findings checks, route arms)
     return parts[1]
 
 

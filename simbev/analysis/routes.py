@@ -26,8 +26,8 @@ from typing import Mapping
 import numpy as np
 
 from . import metrics
-from .dosing import Regimen
-from .scenario import Scenario
+from ..protocol.dosing import Regimen
+from ..scenario import Scenario
 
 #: Knob settings of the four arms.
 ARMS: dict[str, dict[str, float]] = {
@@ -99,9 +99,9 @@ def outcome(arm: str, result) -> RouteOutcome:
 def run_arms(parameters: Mapping[str, float] | None = None, arms=tuple(ARMS), simulate=None) -> dict:
     """``{arm: (treated result, RouteOutcome)}`` for the given arms.
 
-    ``simulate`` is the simulation function (default :func:`simbev.simulate`)."""
+    ``simulate`` is the simulation function (default :func:`simbev.simulate`, the reference solver)."""
     if simulate is None:
-        from .simulation import simulate
+        from ..solvers.base import simulate
     out = {}
     for arm in arms:
         result = simulate(scenario(arm, parameters))
