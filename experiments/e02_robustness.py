@@ -81,7 +81,11 @@ def model_fingerprint() -> str:
     (the sweeps' fingerprint), the checks and the sampler."""
     h = hashlib.sha256(_model_version().encode())
     for module in (findings, robustness):
-        h.update(Path(inspect.getsourcefile(module)).read_bytes())
+        source = Path(inspect.getsourcefile(module))
+        # a package (the checks live in several modules): every module of it
+        files = sorted(source.parent.glob("*.py")) if source.name == "__init__.py" else [source]
+        for path in files:
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
     h.update(f"step budget {STEP_BUDGET}".encode())
     return h.hexdigest()[:16]
 
