@@ -486,7 +486,8 @@ def write_report(defaults, structure, robust, calib, figs, samples):
              "values give the day read). The untreated mouse tumor reaches it on day "
              f"{_fmt(defaults[settings[0]]['_untreated_end_point_day'])}. Patients are read over one year"
              + (f", each arm until its tumor reaches the lethal tumor burden ({human_end:g} mm³)."
-                if human_end else "."),
+                if human_end else "; the patients' lethal tumor burden is an assumed convention and does not "
+                "stop the reading."),
              "- **Resistant** tumor: sampled at the first time its volume exceeds its running on-treatment "
              "nadir by 40 % (the volumetric progression criterion), before the humane end point. It is "
              "compared with an untreated tumor **of the same volume**, because hypoxia, lactate and "
