@@ -31,7 +31,7 @@ SENSITIVITY_NAME = "sensitivity.csv"
 DEFAULT_TRAJECTORIES = 50
 MAX_TRAJECTORIES = 1000
 MAX_TASKS = 1_000_000
-MAX_FACTORS = 64
+MAX_FACTORS = 128  # a Sobol' analysis over every parameter's plausible range needs ~75
 MAX_ATTEMPTS = 3
 #: Design options that change only the analysis, not the samples: a sweep may be resumed (and
 #: re-analysed) with other values.
