@@ -1,0 +1,1 @@
+"""Analyses of simulated patients and cohorts: survival (Kaplan–Meier) and radiological response."""
