@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy.stats import gaussian_kde
 
-__all__ = ["density_ratio", "inclusion_probability", "select", "choose_scale", "KDE_POINTS"]
+__all__ = ["log_density_ratio", "density_ratio", "inclusion_probability", "select", "choose_scale", "KDE_POINTS"]
 
 #: Plausible patients used to estimate their density g (the rest are only evaluated).
 KDE_POINTS = 2000
@@ -44,9 +44,9 @@ def _as_matrix(observables) -> np.ndarray:
     return x
 
 
-def density_ratio(observables, target_logpdf: Callable[[np.ndarray], np.ndarray],
-                  bandwidth: float | str | None = None) -> np.ndarray:
-    """``f(x_i) / g(x_i)`` for each plausible patient (up to a constant).
+def log_density_ratio(observables, target_logpdf: Callable[[np.ndarray], np.ndarray],
+                      bandwidth: float | str | None = None) -> np.ndarray:
+    """``log f(x_i) - log g(x_i)`` for each plausible patient (``-inf`` where ``f`` is 0).
 
     Parameters
     ----------
@@ -59,13 +59,18 @@ def density_ratio(observables, target_logpdf: Callable[[np.ndarray], np.ndarray]
     # is deterministic): evaluation costs points x patients.
     fit_on = x if x.shape[0] <= KDE_POINTS else x[np.linspace(0, x.shape[0] - 1, KDE_POINTS).astype(int)]
     kde = gaussian_kde(fit_on.T, bw_method=bandwidth)
-    log_g = kde.logpdf(x.T)
     log_f = np.asarray(target_logpdf(x), dtype=float)
     if log_f.shape != (x.shape[0],):
         raise ValueError("target_logpdf must return one value per patient")
-    log_r = log_f - log_g
+    return log_f - kde.logpdf(x.T)
+
+
+def density_ratio(observables, target_logpdf: Callable[[np.ndarray], np.ndarray],
+                  bandwidth: float | str | None = None) -> np.ndarray:
+    """``f(x_i) / g(x_i)`` for each plausible patient, scaled so that the largest is 1."""
+    log_r = log_density_ratio(observables, target_logpdf, bandwidth)
     finite = np.isfinite(log_r)
-    out = np.zeros(x.shape[0])
+    out = np.zeros(log_r.size)
     if finite.any():
         out[finite] = np.exp(log_r[finite] - log_r[finite].max())
     return out
