@@ -58,11 +58,23 @@ def log_density_ratio(observables, target_logpdf: Callable[[np.ndarray], np.ndar
     # The density is estimated on at most KDE_POINTS patients (evenly spaced in index, so it
     # is deterministic): evaluation costs points x patients.
     fit_on = x if x.shape[0] <= KDE_POINTS else x[np.linspace(0, x.shape[0] - 1, KDE_POINTS).astype(int)]
-    kde = gaussian_kde(fit_on.T, bw_method=bandwidth)
     log_f = np.asarray(target_logpdf(x), dtype=float)
     if log_f.shape != (x.shape[0],):
         raise ValueError("target_logpdf must return one value per patient")
-    return log_f - kde.logpdf(x.T)
+    # A dimension on which every plausible patient agrees (e.g. overall survival censored at the
+    # end of follow-up for all) is a point mass of g: it scales every ratio alike, so g is
+    # estimated on the other dimensions.
+    varying = np.ptp(fit_on, axis=0) > 0
+    if not varying.any():
+        return log_f
+    try:
+        kde = gaussian_kde(fit_on[:, varying].T, bw_method=bandwidth)
+    except np.linalg.LinAlgError:
+        # collinear observables: a jitter far below the bandwidth makes the covariance regular
+        scale = np.std(fit_on[:, varying], axis=0) * 1e-6 + 1e-12
+        jitter = np.random.default_rng(0).standard_normal(fit_on[:, varying].shape) * scale
+        kde = gaussian_kde((fit_on[:, varying] + jitter).T, bw_method=bandwidth)
+    return log_f - kde.logpdf(x[:, varying].T)
 
 
 def density_ratio(observables, target_logpdf: Callable[[np.ndarray], np.ndarray],
