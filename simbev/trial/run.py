@@ -30,8 +30,9 @@ class Arm:
     stats: dict = field(default_factory=dict)
 
 
-def design_of(population: dict) -> Design:
-    """The population's follow-up design (as it was built)."""
+def design_of(population: dict, assess_every_days: float | None = None) -> Design:
+    """The population's follow-up design (as it was built); ``assess_every_days`` replaces its
+    scan interval (to follow another trial's schedule)."""
     d = population["design"]
     crit = ResponseCriteria(**d["criteria"])
     filt = d.get("filters") or {}
@@ -40,13 +41,14 @@ def design_of(population: dict) -> Design:
                       float(filt.get("min_cell_fraction", Filters().min_cell_fraction)))
     readout = readout_name()
     return Design(run_in_days=float(d["run_in_days"]), follow_up_days=float(d["follow_up_days"]),
-                  assess_every_days=float(d["assess_every_days"]), lethal_volume_mm3=float(d["lethal_volume_mm3"]),
+                  assess_every_days=float(assess_every_days or d["assess_every_days"]), lethal_volume_mm3=float(d["lethal_volume_mm3"]),
                   readout=readout, criteria=crit, filters=filters)
 
 
 def run_arm(population: dict, scenario, workers: int = 1, source: str | None = None,
-            batch_size: int = 32) -> Arm:
-    """Simulate every patient of ``population`` on ``scenario``'s regimen."""
+            batch_size: int = 32, assess_every_days: float | None = None) -> Arm:
+    """Simulate every patient of ``population`` on ``scenario``'s regimen (scans every
+    ``assess_every_days``, default the population's)."""
     from ..fast import ensemble
     from ..parameters import load_parameter_set
 
@@ -57,7 +59,7 @@ def run_arm(population: dict, scenario, workers: int = 1, source: str | None = N
     if not scenario.treatments:
         raise InputError(message=f"{source or scenario.name}: the scenario has no treatments; a trial arm needs "
                                  "a regimen")
-    design = design_of(population)
+    design = design_of(population, assess_every_days)
     full = screening_scenario(scenario, design)
     names = metric_names(design)
     base = load_parameter_set("human")
