@@ -54,7 +54,7 @@ FORMAT = "simbev-population/1"
 POPULATIONS_DIR = Path(__file__).parent / "populations"
 SPEC_KEYS = ("name", "description", "seed", "plausible", "scenario", "run_in_days", "follow_up_weeks",
              "assess_every_days", "selection", "targets", "filters")
-SELECTION_KEYS = ("min_selected", "scales", "rho", "fit")
+SELECTION_KEYS = ("min_selected", "scales", "rho", "fit", "observables")
 FILTER_KEYS = ("doubling_days", "tam_share", "min_cell_fraction")
 TARGET_KEYS = ("value", "low", "high", "source")
 BATCH_COMMIT_SECONDS = 2.0
@@ -89,6 +89,7 @@ class PopulationSpec:
         self.min_selected = int(sel.get("min_selected", 200))
         self.scales = tuple(float(s) for s in sel.get("scales", (1, 1.5, 2, 3, 4)))
         self.rho = float(sel.get("rho", 0.7))
+        self.observables = tuple(sel.get("observables", ("pfs", "os")))
         self.fit = tuple(sel.get("fit", ("objective_response_rate", "progression_free_6mo", "median_pfs_weeks",
                                          "median_os_weeks")))
         self.targets = {k: dict(v) for k, v in (data.get("targets") or {}).items()}
@@ -150,6 +151,10 @@ def load_spec(path) -> PopulationSpec:
     _need(isinstance(sel, dict), path, lines, "selection", sel, "a mapping")
     for key in sel:
         _need(key in SELECTION_KEYS, path, lines, f"selection.{key}", key, f"one of {', '.join(SELECTION_KEYS)}")
+    obs = sel.get("observables", ["pfs", "os"])
+    _need(isinstance(obs, list) and 1 <= len(obs) <= 2 and all(o in ("pfs", "os") for o in obs)
+          and len(set(obs)) == len(obs), path, lines, "selection.observables", obs,
+          "a list of one or both of pfs, os (the outcomes whose joint distribution is matched)")
     for key in sel.get("fit", []):
         _need(key in _stats.STATISTICS, path, lines, "selection.fit", key, f"one of {', '.join(_stats.STATISTICS)}")
     targets = data.get("targets", {}) or {}
@@ -293,9 +298,9 @@ def screen(spec: PopulationSpec, store_path, workers: int = 1, batch_size: int =
 
 def _select(spec: PopulationSpec, candidates: list[dict]) -> tuple[list[int], dict]:
     """Acceptance–rejection (Allen et al. 2016) of the filtered plausible patients."""
-    x = _stats.observables(candidates)
+    x = _stats.observables(candidates, spec.observables)
     responder = np.array([c["best_response"] in ("CR", "PR") for c in candidates])
-    logf = _stats.target_log_density(spec.targets, spec.rho)
+    logf = _stats.target_log_density(spec.targets, spec.rho, spec.observables)
     # The plausible density g is estimated per response group: g(x, r) = P(r) g_r(x).
     log_ratio = np.full(len(candidates), -np.inf)
     for group in (True, False):
@@ -306,11 +311,7 @@ def _select(spec: PopulationSpec, candidates: list[dict]) -> tuple[list[int], di
     finite = np.isfinite(log_ratio)
     ratio = np.zeros(len(candidates))
     ratio[finite] = np.exp(log_ratio[finite] - log_ratio[finite].max())
-    tilt = 1.0
-    if "objective_response_rate" in spec.targets:
-        tilt = _stats.response_tilt(ratio, responder, spec.targets["objective_response_rate"]["value"])
-    ratio = ratio * np.where(responder, tilt, 1.0)
-    ratio /= ratio.max()
+    target_orr = spec.targets.get("objective_response_rate", {}).get("value")
 
     def fit(indices):
         if len(indices) < 10:
@@ -319,18 +320,41 @@ def _select(spec: PopulationSpec, candidates: list[dict]) -> tuple[list[int], di
 
     table, best = [], None
     for s in spec.scales:
-        idx = _selection.select(np.minimum(1.0, s * ratio), np.random.default_rng([spec.seed, 1]))
+        p, tilt = _tilted(ratio, responder, target_orr, s)
+        idx = _selection.select(p, np.random.default_rng([spec.seed, 1]))
         score = fit(idx)
-        table.append({"scale": s, "selected": int(idx.size), "score": score})
+        table.append({"scale": s, "selected": int(idx.size), "score": score, "response_tilt": tilt})
         if idx.size >= spec.min_selected and (best is None or score > best[1]):
-            best = (s, score, idx)
+            best = (s, score, idx, tilt)
     if best is None:
         raise InputError(message=f"{spec.path}: no selection reaches {spec.min_selected} patients "
                                  f"(largest: {max(t['selected'] for t in table)} of {len(candidates)} that passed "
                                  "the filters); raise 'plausible' or the selection scales")
     info = {"method": "acceptance-rejection (Allen, Rieger & Musante 2016)", "scale": best[0],
-            "scale_table": table, "response_tilt": tilt, "target_density": logf.parameters}
+            "scale_table": table, "response_tilt": best[3], "target_density": logf.parameters}
     return [int(i) for i in best[2]], info
+
+
+def _tilted(ratio: np.ndarray, responder: np.ndarray, target: float | None, scale: float):
+    """Inclusion probabilities ``min(1, scale * ratio * c**responder)`` with the tilt ``c`` that
+    makes their expected response rate ``target`` (bisection on log c: the rate rises with c)."""
+    if target is None or responder.all() or not responder.any():
+        return np.minimum(1.0, scale * ratio), 1.0
+
+    def rate(log_c):
+        p = np.minimum(1.0, scale * ratio * np.where(responder, math.exp(log_c), 1.0))
+        total = p.sum()
+        return (p[responder].sum() / total if total > 0 else 0.0), p
+
+    lo, hi = -30.0, 30.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if rate(mid)[0] < target:
+            lo = mid
+        else:
+            hi = mid
+    log_c = (lo + hi) / 2
+    return rate(log_c)[1], math.exp(log_c)
 
 
 def _write_json_atomic(path: Path, obj) -> None:

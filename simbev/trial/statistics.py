@@ -22,7 +22,7 @@ Target density (:func:`target_log_density`)
 from __future__ import annotations
 
 import math
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy.stats import norm
@@ -79,27 +79,36 @@ def lognormal_from_median_and_landmark(median_days: float, landmark_days: float,
     return mu, (math.log(landmark_days) - mu) / z
 
 
-def observables(outcomes: Iterable[Mapping]) -> np.ndarray:
-    """``(patients, 2)`` array of log PFS and log OS days (censored values at their follow-up)."""
+def observables(outcomes: Iterable[Mapping], which: Sequence[str] = ("pfs", "os")) -> np.ndarray:
+    """``(patients, len(which))`` array of log PFS and/or log OS days (censored values at their
+    follow-up)."""
     rows = list(outcomes)
-    return np.array([[math.log(max(r["pfs_days"], 1.0)), math.log(max(r["os_days"], 1.0))] for r in rows])
+    return np.array([[math.log(max(r[f"{k}_days"], 1.0)) for k in which] for r in rows])
 
 
-def target_log_density(targets: Mapping, rho: float = 0.7):
-    """Log-density of the bivariate log-normal (log PFS, log OS) fitted to the targets."""
-    mu_p, s_p = lognormal_from_median_and_landmark(7 * targets["median_pfs_weeks"]["value"], SIX_MONTHS_DAYS,
-                                                   targets["progression_free_6mo"]["value"])
-    mu_o, s_o = lognormal_from_median_and_landmark(7 * targets["median_os_weeks"]["value"], SIX_MONTHS_DAYS,
-                                                   targets["overall_survival_6mo"]["value"])
-    mean = np.array([mu_p, mu_o])
-    cov = np.array([[s_p ** 2, rho * s_p * s_o], [rho * s_p * s_o, s_o ** 2]])
-    inv = np.linalg.inv(cov)
+def target_log_density(targets: Mapping, rho: float = 0.7, which: Sequence[str] = ("pfs", "os")):
+    """Log-density of the log-normal target of log PFS and/or log OS (``which``), fitted to the
+    targets' medians and 6-month values; correlation ``rho`` between the two."""
+    marg = {}
+    if "pfs" in which:
+        marg["pfs"] = lognormal_from_median_and_landmark(7 * targets["median_pfs_weeks"]["value"], SIX_MONTHS_DAYS,
+                                                         targets["progression_free_6mo"]["value"])
+    if "os" in which:
+        marg["os"] = lognormal_from_median_and_landmark(7 * targets["median_os_weeks"]["value"], SIX_MONTHS_DAYS,
+                                                        targets["overall_survival_6mo"]["value"])
+    mean = np.array([marg[k][0] for k in which])
+    sd = np.array([marg[k][1] for k in which])
+    corr = np.eye(len(which))
+    if len(which) == 2:
+        corr[0, 1] = corr[1, 0] = rho
+    inv = np.linalg.inv(corr * np.outer(sd, sd))
 
     def logpdf(x):
-        d = np.asarray(x, dtype=float)[:, :2] - mean
+        d = np.asarray(x, dtype=float)[:, :len(which)] - mean
         return -0.5 * np.einsum("ij,jk,ik->i", d, inv, d)
 
-    logpdf.parameters = {"log_pfs_mean": mu_p, "log_pfs_sd": s_p, "log_os_mean": mu_o, "log_os_sd": s_o, "rho": rho}
+    logpdf.parameters = {**{f"log_{k}_mean": marg[k][0] for k in which},
+                         **{f"log_{k}_sd": marg[k][1] for k in which}, "rho": rho, "observables": list(which)}
     return logpdf
 
 

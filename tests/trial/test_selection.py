@@ -74,3 +74,26 @@ def test_selection_is_deterministic_for_a_seed():
     a = selection.select(p, np.random.default_rng(4))
     b = selection.select(p, np.random.default_rng(4))
     assert np.array_equal(a, b)
+
+
+def test_response_tilt_reaches_the_target_rate_after_clipping():
+    from simbev.trial.population import _tilted
+
+    rng = np.random.default_rng(2)
+    ratio = rng.uniform(0, 1, 5000) ** 3
+    responder = rng.random(5000) < 0.6
+    for scale in (1.0, 50.0):
+        p, c = _tilted(ratio, responder, 0.35, scale)
+        assert p.max() <= 1.0
+        assert p[responder].sum() / p.sum() == pytest.approx(0.35, abs=1e-6)
+        assert c < 1.0  # responders are over-represented, so they are weighted down
+
+
+def test_lognormal_target_from_median_and_landmark():
+    from simbev.trial.statistics import lognormal_from_median_and_landmark
+
+    mu, sigma = lognormal_from_median_and_landmark(112.0, 182.0, 0.29)
+    assert np.exp(mu) == pytest.approx(112.0)
+    assert 1 - norm.cdf((np.log(182.0) - mu) / sigma) == pytest.approx(0.29)
+    with pytest.raises(ValueError):
+        lognormal_from_median_and_landmark(112.0, 182.0, 0.6)  # 60 % alive after the median: impossible
