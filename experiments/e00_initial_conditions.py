@@ -24,7 +24,7 @@ from simbev.states import STATE_NAMES  # noqa: E402
 
 REFERENCE_VOLUME = {"mouse": 170.0, "human": 20000.0}
 RELAX_DAYS = {"mouse": 3.0, "human": 30.0}
-EXTENSIVE = ("tumor_normoxic", "tumor_hypoxic", "vessel_capacity", "macrophage_m1", "macrophage_m2")
+EXTENSIVE = ("tumor_normoxic", "tumor_hypoxic", "vessel_capacity", "vessel_mature", "macrophage_m1", "macrophage_m2")
 
 
 def quasi_steady_initial_conditions(species: str, days: float | None = None, rounds: int = 6) -> dict[str, float]:

@@ -255,7 +255,7 @@ class _Checker:
         for key, number in mapping.items():
             key_path = join_path(path, key)
             if key not in known:
-                listed = (f"one of {', '.join(known)}" if len(known) <= 20
+                listed = (f"one of {', '.join(known)}" if len(known) <= 30
                           else f"one of the {len(known)} listed by `simbev params`")
                 self.fail(key_path, key, f"a {noun} name: {listed}{_suggest(key, known)}")
             out[key] = self.number(key_path, number)

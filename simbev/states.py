@@ -40,6 +40,8 @@ STATES: tuple[StateInfo, ...] = (
     StateInfo("mtori_depot", "nmol", "mTOR inhibitor in the gut depot (bioavailable amount)", 1e-9),
     StateInfo("mtori_central", "nM", "mTOR inhibitor in plasma", 1e-10),
     StateInfo("bev_eliminated", "nmol", "cumulative bevacizumab eliminated (clearance and complex efflux); bookkeeping for mass balance", 1e-9),
+    StateInfo("vessel_mature", "mm^3", "VEGF-independent part of vessel_capacity: pericyte-covered (matured) and co-opted host vessels, which VEGF withdrawal does not prune", 1e-6),
+    StateInfo("vessel_permeability", "1", "fraction of the vessel-proximal tumor whose vessels leak contrast agent (VEGF-driven permeability; 0 = tight, 1 = all leaky)", 1e-9),
 )
 
 STATE_NAMES: tuple[str, ...] = tuple(s.name for s in STATES)
@@ -51,7 +53,7 @@ N_STATES = len(STATES)
 (
     I_TUMOR_NORMOXIC, I_TUMOR_HYPOXIC, I_VESSEL_CAPACITY, I_VEGF, I_MIF, I_M1, I_M2, I_GLUCOSE,
     I_LACTATE, I_MTOR, I_GLUT2, I_MCT1, I_BEV_CENTRAL, I_BEV_PERIPHERAL, I_BEV_VEGF, I_BEV_MIF,
-    I_MTORI_DEPOT, I_MTORI_CENTRAL, I_BEV_ELIMINATED,
+    I_MTORI_DEPOT, I_MTORI_CENTRAL, I_BEV_ELIMINATED, I_VESSEL_MATURE, I_VESSEL_PERMEABILITY,
 ) = range(N_STATES)
 
 
@@ -69,6 +71,8 @@ DERIVED: tuple[DerivedInfo, ...] = (
     DerivedInfo("m2_m1_ratio", "1", "macrophage_m2 / macrophage_m1"),
     DerivedInfo("macrophage_density", "1e6 cells/mm^3", "macrophage_total / tumor_volume (TAMs per tumor volume)"),
     DerivedInfo("free_vegf_fraction", "1", "vegf / (vegf + bev_vegf): VEGF not bound by bevacizumab"),
+    DerivedInfo("enhancing_volume", "mm^3", "contrast-enhancing tumor volume, what a T1-contrast MRI measures: "
+                "tumor_normoxic x vessel_permeability (vessel-proximal tumor with leaky, VEGF-driven vessels)"),
 )
 DERIVED_NAMES: tuple[str, ...] = tuple(d.name for d in DERIVED)
 DERIVED_UNITS: dict[str, str] = {d.name: d.unit for d in DERIVED}
@@ -107,4 +111,7 @@ def derived(y: np.ndarray) -> dict[str, np.ndarray]:
             "m2_m1_ratio": np.where(m1 > 0, m2 / np.where(m1 > 0, m1, 1.0), np.inf),
             "macrophage_density": np.where(v > 0, (m1 + m2) / np.where(v > 0, v, 1.0), np.nan),
             "free_vegf_fraction": y[I_VEGF] / np.where(y[I_VEGF] + y[I_BEV_VEGF] > 0, y[I_VEGF] + y[I_BEV_VEGF], 1.0),
+            # Enhancing tumor: vessel-proximal (normoxic) tumor whose vessels leak contrast.
+            # Distal hypoxic tumor and tumor on tight (VEGF-deprived) vessels do not enhance.
+            "enhancing_volume": n * y[I_VESSEL_PERMEABILITY],
         }

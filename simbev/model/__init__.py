@@ -19,10 +19,13 @@ from . import macrophages, metabolism, pharmacology, signalling, tumor, vessels
 
 # Parameters used outside the right-hand side: dose conversion.
 DOSING_PARAMETERS = ("body_weight", "bev_molecular_weight", "mtori_molecular_weight", "mtori_bioavailability")
+# Parameters used by analyses only: the tumor volume at which an experiment ends (mouse humane
+# end point) or a patient dies (lethal tumor burden).
+OUTCOME_PARAMETERS = ("endpoint_tumor_volume",)
 
 PARAMETER_NAMES: tuple[str, ...] = tuple(dict.fromkeys(
     tumor.PARAMETERS + vessels.PARAMETERS + signalling.PARAMETERS + macrophages.PARAMETERS
-    + metabolism.PARAMETERS + pharmacology.PARAMETERS + DOSING_PARAMETERS
+    + metabolism.PARAMETERS + pharmacology.PARAMETERS + DOSING_PARAMETERS + OUTCOME_PARAMETERS
 ))
 
 KNOBS = ("mif_expression", "vegf_mif_induction", "bev_mif_binding", "lactate_mtor_coupling", "glut2_induction")
@@ -45,14 +48,16 @@ def rhs(t, y, p, u=0.0):
         Bevacizumab infusion rate into the central compartment, nmol/day.
     """
     (n, h, k, vegf, mif, m1, m2, glucose, lactate, mtor, glut2, mct1,
-     cc, cp, bv, bf, depot, c_mtori, _eliminated) = y.tolist() if y.ndim == 1 else y
+     cc, cp, bv, bf, depot, c_mtori, _eliminated, km, perm) = y.tolist() if y.ndim == 1 else y
 
     v = n + h
     m1d, m2d = tumor.macrophage_densities(n, h, m1, m2, p)
-    dn, dh = tumor.tumor_rates(n, h, k, m1d, m2d, glucose, mtor, glut2, p)
+    prolif_n = tumor.normoxic_proliferation(n, m2d, glucose, mtor, glut2, p)
+    dn, dh = tumor.tumor_rates(n, h, k, m1d, m2d, glucose, mtor, glut2, p, prolif_n)
     g = (dn + dh) / v  # growth dilution rate, 1/day
 
-    dk = vessels.vessel_rate(n, h, k, vegf, m2d, p)
+    dk, dkm = vessels.vessel_rates(n, h, k, km, vegf, m2d, prolif_n, p)
+    dperm = vessels.permeability_rate(vegf, perm, p)
 
     bev_tumor = p.bev_tumor_partition * cc
     j_v, j_f = signalling.binding_fluxes(bev_tumor, vegf, mif, bv, bf, p)
@@ -73,6 +78,7 @@ def rhs(t, y, p, u=0.0):
         dmtor, dglut2, dmct1,
         dcc, dcp, dbv - g * bv, dbf - g * bf,
         ddepot, dc, de,
+        dkm, dperm,
     ])
 
 

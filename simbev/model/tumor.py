@@ -44,17 +44,31 @@ def macrophage_densities(n, h, m1, m2, p):
     return m1 / cells, m2 / cells
 
 
-def tumor_rates(n, h, k, m1d, m2d, glucose, mtor, glut2, p):
-    """Return (dN/dt, dH/dt) in mm^3/day; see the module docstring for the equations."""
-    v = n + h
-    hyp = repression(k / v, p.tumor_hypoxia_vessel_ratio, p.tumor_hypoxia_hill)
-    boost = 1.0 + p.tumor_m2_growth_boost * saturation(m2d, p.macrophage_effect_density)
-    kill = p.tumor_m1_kill_rate * saturation(m1d, p.macrophage_effect_density)
+def m2_boost(m2d, p):
+    """Growth factor multiplier from M2 macrophages, ``1 + a_M2 * m2 / (m2 + k_mac)``."""
+    return 1.0 + p.tumor_m2_growth_boost * saturation(m2d, p.macrophage_effect_density)
+
+
+def normoxic_proliferation(n, m2d, glucose, mtor, glut2, p):
+    """Proliferation flux of normoxic cells, ``r_N * fuel * boost * N`` (mm^3/day).
+
+    Also drives vessel co-option (:mod:`simbev.model.vessels`)."""
     fuel = p.tumor_mtor_independent_growth + mtor + p.tumor_glut2_growth_gain * glut2 * saturation(glucose, p.glut2_km)
+    return p.tumor_normoxic_growth_rate * fuel * m2_boost(m2d, p) * n
+
+
+def tumor_rates(n, h, k, m1d, m2d, glucose, mtor, glut2, p, prolif_n=None):
+    """Return (dN/dt, dH/dt) in mm^3/day; see the module docstring for the equations.
+
+    ``prolif_n`` is :func:`normoxic_proliferation` if the caller has it already."""
+    v = n + h
+    if prolif_n is None:
+        prolif_n = normoxic_proliferation(n, m2d, glucose, mtor, glut2, p)
+    hyp = repression(k / v, p.tumor_hypoxia_vessel_ratio, p.tumor_hypoxia_hill)
+    kill = p.tumor_m1_kill_rate * saturation(m1d, p.macrophage_effect_density)
     to_hypoxic = p.tumor_hypoxia_rate * hyp * n
     to_normoxic = p.tumor_reoxygenation_rate * (1.0 - hyp) * h
     starvation = p.tumor_starvation_death_rate * (1.0 - saturation(glucose, p.tumor_starvation_glucose))
-    dn = (p.tumor_normoxic_growth_rate * fuel * boost - p.tumor_normoxic_death_rate - kill) * n \
-        - to_hypoxic + to_normoxic
-    dh = (p.tumor_hypoxic_growth_rate * boost - starvation - kill) * h + to_hypoxic - to_normoxic
+    dn = prolif_n - (p.tumor_normoxic_death_rate + kill) * n - to_hypoxic + to_normoxic
+    dh = (p.tumor_hypoxic_growth_rate * m2_boost(m2d, p) - starvation - kill) * h + to_hypoxic - to_normoxic
     return dn, dh

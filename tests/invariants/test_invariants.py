@@ -15,7 +15,9 @@ N_DRAWS = 12
 @pytest.mark.parametrize("species", ["mouse", "human"])
 @pytest.mark.parametrize("seed", range(N_DRAWS))
 def test_states_non_negative_finite_and_bev_mass_conserved(species, seed):
-    """Every kinetic parameter drawn log-uniformly over its whole plausible range."""
+    """Every kinetic parameter drawn log-uniformly over its whole plausible range. Also: the
+    mature (VEGF-independent) vessels are a part of the vessel capacity, and vessel permeability
+    is a fraction."""
     rng = np.random.default_rng(1000 * (species == "human") + seed)
     params = random_parameters(species, rng)
     if species == "mouse":
@@ -27,6 +29,10 @@ def test_states_non_negative_finite_and_bev_mass_conserved(species, seed):
     # non-negative up to the solver's absolute tolerance of each state
     assert np.all(result.states >= -ATOL[:, None] * 10), result.states.min(axis=1)
     assert result.bev_mass_balance_residual() <= 1e-6
+    k, km = result["vessel_capacity"], result["vessel_mature"]
+    assert np.all(km <= k * (1 + 1e-6) + 10 * ATOL[S["vessel_mature"]])
+    perm = result["vessel_permeability"]
+    assert np.all((perm >= -1e-8) & (perm <= 1 + 1e-8))
 
 
 def _run(scenario, **kw):

@@ -27,7 +27,7 @@ from scipy.integrate import solve_ivp
 import simbev
 from simbev import Regimen, Scenario, SimulationError, SolverSettings, fast, fast_codegen, fast_kernel
 from simbev.metrics import RESPONSE_METRICS, compute
-from simbev.states import ATOL, STATE_INDEX, STATE_NAMES
+from simbev.states import ATOL, N_STATES, STATE_INDEX, STATE_NAMES
 
 from simbev_testdata import HUMAN_BEV, MOUSE_BEV, MOUSE_MTORI, random_parameters
 
@@ -81,10 +81,10 @@ def test_generated_rhs_and_jacobian_equal_the_model(generated, species):
         generated["model_prep"](pv, q)
         for y in _random_states(rng, pset.initial_state(), 3):
             u = float(rng.uniform(0.0, 1e3))
-            dy, J, ft = np.zeros(19), np.zeros((19, 19)), np.zeros(19)
+            dy, J, ft = np.zeros(N_STATES), np.zeros((N_STATES, N_STATES)), np.zeros(N_STATES)
             with np.errstate(all="ignore"):
                 generated["model_rhs_jac"](0.0, y, pv, q, u, dy, J, ft)
-            dy2 = np.zeros(19)
+            dy2 = np.zeros(N_STATES)
             generated["model_rhs"](0.0, y, pv, q, u, dy2)
             expected = simbev.model.rhs(0.0, y, p, u)
             np.testing.assert_allclose(dy, expected, rtol=1e-12, atol=1e-300)
@@ -104,7 +104,7 @@ def test_jacobian_is_finite_at_a_clipped_zero_with_a_hill_coefficient_below_one(
     generated["model_prep"](pv, q)
     y = pset.initial_state()
     assert y[STATE_INDEX["mtori_central"]] == 0.0
-    dy, J, ft = np.zeros(19), np.zeros((19, 19)), np.zeros(19)
+    dy, J, ft = np.zeros(N_STATES), np.zeros((N_STATES, N_STATES)), np.zeros(N_STATES)
     with np.errstate(all="ignore"):
         generated["model_rhs_jac"](0.0, y, pv, q, 0.0, dy, J, ft)
     assert np.all(np.isfinite(J))
@@ -152,7 +152,7 @@ def test_sparse_lu_solves_and_declines_a_tiny_pivot(generated):
     generated["model_prep"](pv, q)
     y = pset.initial_state()
     y[STATE_INDEX["bev_central"]] = 100.0
-    dy, J, ft = np.zeros(19), np.zeros((19, 19)), np.zeros(19)
+    dy, J, ft = np.zeros(N_STATES), np.zeros((N_STATES, N_STATES)), np.zeros(N_STATES)
     with np.errstate(all="ignore"):  # 0/0 in a branch not taken (a clipped Hill argument)
         generated["model_rhs_jac"](0.0, y, pv, q, 0.0, dy, J, ft)
     act = generated["ACT"]
@@ -191,7 +191,7 @@ def test_reduced_functions_equal_the_full_ones(species, analytic_pk):
         ns["model_prep"](pv, q)
         for y in _random_states(rng, base.initial_state(), 2):
             u = float(rng.uniform(0.0, 1e3))
-            dy, J, ft = np.zeros(19), np.zeros((19, 19)), np.zeros(19)
+            dy, J, ft = np.zeros(N_STATES), np.zeros((N_STATES, N_STATES)), np.zeros(N_STATES)
             with np.errstate(all="ignore"):
                 ns["model_rhs_jac"](0.0, y, pv, q, u, dy, J, ft)
             i_d, i_c = STATE_INDEX["mtori_depot"], STATE_INDEX["mtori_central"]
@@ -274,10 +274,10 @@ def test_kernel_as_plain_python_with_and_without_closed_form_pk(analytic_pk):
     pset = simbev.load_parameter_set("mouse")
     sched = fast._schedule(0.0, 3.0, ref.doses)
     P = np.array(pset.model_parameters(), dtype=float)[None, :]
-    Y = np.empty((1, 19, ref.time.size))
+    Y = np.empty((1, N_STATES, ref.time.size))
     info = np.zeros((1, fast_kernel.INFO_SIZE))
     ns = _python_kernel(analytic_pk)
-    assert ns["PK_ANALYTIC"] is analytic_pk and ns["ACT"].size == (17 if analytic_pk else 19)
+    assert ns["PK_ANALYTIC"] is analytic_pk and ns["ACT"].size == (N_STATES - 2 if analytic_pk else N_STATES)
     with np.errstate(all="ignore"):
         ns["solve_batch"](P, pset.initial_state()[None, :], sched.t, fast._jump_vectors(sched, P), sched.u,
                           ref.time, 1e-6, ATOL.copy(), math.inf, 10_000, Y, info)

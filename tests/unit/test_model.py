@@ -109,3 +109,45 @@ def test_bevacizumab_fluxes_conserve_mass():
     d_total = (p.bev_central_volume * f[S["bev_central"]] + p.bev_peripheral_volume * f[S["bev_peripheral"]]
                + vint * (f[S["bev_vegf"]] + f[S["bev_mif"]]) + dvint * cx + f[S["bev_eliminated"]])
     assert d_total == pytest.approx(7.0, rel=1e-12)
+
+
+# --- the VEGF-independent vessel pool and vessel permeability -----------------------------------
+
+def test_new_arrows_are_terms():
+    """mTOR -> normoxic proliferation -> co-opted vessels; VEGF -> permeability; the mature pool
+    supports the total capacity."""
+    y = _state()
+    J = model.jacobian(0.0, y, pset.model_parameters())
+    for r, c in [("vessel_mature", "mtor_activity"), ("vessel_capacity", "mtor_activity"),
+                 ("vessel_permeability", "vegf"), ("vessel_mature", "vessel_capacity")]:
+        assert J[S[r], S[c]] > 0, (r, c)
+    assert J[S["vessel_permeability"], S["vessel_permeability"]] == -pset["permeability_relaxation_rate"]
+
+
+def test_mature_vessels_are_not_pruned_without_vegf():
+    """All capacity mature, no VEGF, no M2, no co-option: K and K_m fall only at the mature loss
+    rate (closed form), although pruning of VEGF-deprived vessels is at its maximum."""
+    y = _state()
+    y[S["vegf"]] = 0.0
+    y[S["macrophage_m2"]] = 0.0
+    y[S["vessel_mature"]] = y[S["vessel_capacity"]]
+    p = pset.with_values({"vessel_cooption_yield": 0.0, "vessel_stimulation_rate": 0.0}).model_parameters()
+    f = model.rhs(0.0, y, p)
+    expected = -pset["vessel_mature_loss_rate"] * y[S["vessel_capacity"]]
+    assert f[S["vessel_capacity"]] == pytest.approx(expected, rel=1e-12)
+    assert f[S["vessel_mature"]] == pytest.approx(expected, rel=1e-12)
+    # the same capacity, all immature, is pruned at the maximal pruning rate on top
+    y[S["vessel_mature"]] = 0.0
+    f = model.rhs(0.0, y, p)
+    v = y[S["tumor_normoxic"]] + y[S["tumor_hypoxic"]]
+    k = y[S["vessel_capacity"]]
+    immature_loss = (pset["vessel_inhibition_rate"] * v ** (2 / 3) + pset["vessel_loss_rate"]
+                     + pset["vessel_pruning_rate"]) * k
+    assert f[S["vessel_capacity"]] == pytest.approx(-immature_loss, rel=1e-12)
+    assert f[S["vessel_mature"]] == pytest.approx(pset["vessel_maturation_rate"] * k, rel=1e-12)
+
+
+def test_enhancing_volume_is_leaky_normoxic_tumor():
+    y = _state()
+    d = simbev.states.derived(y)
+    assert d["enhancing_volume"] == pytest.approx(y[S["tumor_normoxic"]] * y[S["vessel_permeability"]])
