@@ -28,12 +28,13 @@ __all__ = ["Design", "Filters", "readout_name", "screening_scenario", "metric_na
            "LETHAL_VOLUME_MM3", "lethal_volume", "run_in_scenario",
            "run_in_metric_names", "run_in_filters"]
 
-#: Lethal tumor burden (mm^3) when the model has none: a sphere of 6 cm diameter (113 cm^3), the
+#: Lethal tumor burden (mm^3) used only when the parameter set has none (the human set's
+#: ``endpoint_tumor_volume`` is used when present): a sphere of 6 cm diameter (113 cm^3), the
 #: death criterion of the proliferation–invasion glioma models (Swanson et al.). Assumed: no
 #: study measured a lethal volume, and autopsies find many deaths by infiltration rather than
-#: bulk (Drumm et al. 2020); the trial reports it and it can be changed.
+#: bulk (Drumm et al. 2020).
 LETHAL_VOLUME_MM3 = math.pi / 6.0 * 60.0 ** 3
-_LETHAL_NAMES = ("lethal_tumor_volume", "tumor_lethal_volume", "lethal_tumor_burden")
+_LETHAL_NAMES = ("endpoint_tumor_volume", "lethal_tumor_volume", "lethal_tumor_burden")
 
 
 def lethal_volume(pset) -> tuple[float, str]:
