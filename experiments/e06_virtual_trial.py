@@ -204,7 +204,8 @@ def write_report(pop, calib, valid, bev, combo, figs) -> None:
     lines += ["", "## Two arms: bevacizumab vs bevacizumab + everolimus", "",
               "Everolimus 10 mg orally once daily with bevacizumab 10 mg/kg every 2 weeks "
               "(`configs/scenarios/combination_human.yaml`) against bevacizumab alone "
-              "(`configs/scenarios/bevacizumab_human.yaml`; both stop at day 365), the same patients. "
+              "(`configs/scenarios/bevacizumab_human.yaml`), the same patients. Both regimens stop at day 365 "
+              "(52 weeks), as the scenario files say: the drop of the curves soon after is the end of treatment. "
               "A prediction: no trial of this combination in recurrent glioblastoma was found.", "",
               "| statistic | bevacizumab | bevacizumab + everolimus |", "|---|---|---|"]
     for name in ("objective_response_rate", "progression_free_6mo", "median_pfs_weeks", "median_os_weeks"):

@@ -216,8 +216,8 @@ def plot_spider(arms, readout: str, max_patients: int = 120):
         ax.set_ylim(-105, 205)
         ax.set_ylabel("change from baseline [%]")
         ax.set_title(f"{arm.name}: {readout.replace('_', ' ')} at each scan until progression "
-                     f"({len(shown)} of {len(arm.patients)} patients; colour = best response: "
-                     "green CR, blue PR, grey SD, red PD)", fontsize=8)
+                     f"({len(shown)} of {len(arm.patients)} patients)\ncolour = best response: green CR, blue PR, "
+                     "grey SD, red PD; dashed: partial response (-65 %)", fontsize=8)
     axes[-1, 0].set_xlabel("weeks since the first dose")
     return fig
 

@@ -116,6 +116,11 @@ class PopulationSpec:
         record = {k: self.data.get(k) for k in keys}
         record["scenario"] = self.scenario_path.read_text(encoding="utf-8")
         record["model_fingerprint"] = model_fingerprint()
+        # The screening also depends on how patients are drawn and read out: a store written by
+        # other sampling or read-out code is not resumed.
+        here = Path(__file__).parent
+        code = [here / "patients.py", here / "outcomes.py", here.parent / "analysis" / "response.py"]
+        record["screening_code"] = hashlib.sha256(b"".join(p.read_bytes() for p in code)).hexdigest()
         return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
 
 

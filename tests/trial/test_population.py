@@ -134,3 +134,13 @@ def test_killed_build_resumes_to_the_same_population(small_population, tmp_path)
     ref_spec = write_spec(reference, plausible=900, weeks=52)
     build(ref_spec, reference / "pop.json")
     assert _patients(out) == _patients(reference / "pop.json")
+
+
+def test_bad_population_file_is_one_line_with_exit_2(tmp_path, capsys):
+    spec = write_spec(tmp_path)
+    text = spec.read_text().replace("plausible: 150", "plausible: many")
+    spec.write_text(text)
+    assert main(["population", "build", str(spec), "--out", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err
+    assert "small.yaml:3" in err and "plausible" in err and "'many'" in err and "Traceback" not in err
+    assert not (tmp_path / "p.json").exists()
