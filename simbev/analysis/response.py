@@ -10,7 +10,10 @@ diameters of the enhancing tumor. For a sphere the volume goes with the product 
   baseline included), i.e. :math:`1.25^{3/2} - 1 = 40\\,\\%` increase of the volume;
 - **complete response (CR)**: no measurable enhancing tumor left. RANO calls a lesion measurable
   from 10 mm x 10 mm; the volumetric analogue used here is a volume at or below that of a 10 mm
-  sphere (524 mm^3), unless another ``complete_response_volume`` is given;
+  sphere (524 mm^3), unless another ``complete_response_volume`` is given, and at least the
+  partial-response decrease (disappearance implies it; a small baseline tumor that shrinks a
+  little is not a complete response). Trials enrol patients with measurable disease, so the
+  baseline should be above that volume;
 - **confirmation**: a CR or PR counts only if the next assessment at least 4 weeks later
   (``confirmation_days``) still shows it (CR confirmed by CR; PR by PR or CR), with no
   progression in between (Macdonald: response sustained >= 1 month);
@@ -112,7 +115,7 @@ def classify(times: Sequence[float], volumes: Sequence[float],
             statuses.append("PD")
             progression_day = float(t[len(statuses)])
             break
-        if vi <= criteria.complete_response_volume:
+        if vi <= criteria.complete_response_volume and vi <= pr_limit:
             statuses.append("CR")
         elif vi <= pr_limit:
             statuses.append("PR")

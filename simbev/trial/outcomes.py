@@ -65,6 +65,10 @@ class Filters:
         tumors, Parney 2009) to 0.5 (histology, "up to 50 % of tumor mass").
     min_cell_fraction : the tumor cell volume never falls below this fraction of baseline on the
         screening regimen: bevacizumab alone does not cure recurrent glioblastoma.
+
+    Patients are also excluded when the tumor is lethal at baseline or the read-out volume at
+    baseline is not measurable (below a 10 mm sphere, RANO's smallest measurable lesion): the
+    trials enrolled patients with measurable disease.
     """
 
     doubling_days: tuple[float, float] = (7.0, 150.0)
@@ -189,6 +193,8 @@ def patient_outcome(metrics: dict, design: Design, cell_density: float) -> dict:
         volumes = np.interp(scans, weeks, cells)
     else:
         volumes = np.array([metrics[_at(design.readout, r + d)] for d in scans], dtype=float)
+    if not failed and volumes.size and volumes[0] < design.criteria.complete_response_volume:
+        failed = "not_measurable_at_baseline"
     out = {"doubling_days": pre["doubling_days"], "tam_share": pre["tam_share"], "min_cell_fraction": min_frac,
            "passes": failed == "", "filter_failed": failed, "baseline_volume": v_base,
            "readout": design.readout}

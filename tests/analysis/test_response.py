@@ -69,3 +69,9 @@ def test_bad_input_is_refused():
         classify([0, 0], [1, 1])
     with pytest.raises(ValueError):
         classify([0, 1], [0, 1])
+
+
+def test_small_baseline_that_shrinks_a_little_is_not_complete_response():
+    """Guards against: calling a 45 % decrease a CR because the baseline was just above 524 mm^3."""
+    v = MEASURABLE_SPHERE_MM3 * 1.6
+    assert classify(T3, [v, v * 0.55, v * 0.55]).best_response == "SD"

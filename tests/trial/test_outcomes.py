@@ -50,3 +50,10 @@ def test_filters():
     # cured: minimum 0.5 % of baseline
     o = patient_outcome(_metrics(cells, minimum=100.0), DESIGN, 0.3)
     assert o["filter_failed"] == "cured_on_monotherapy"
+
+
+def test_not_measurable_at_baseline_is_excluded():
+    d = Design(run_in_days=28, follow_up_days=112, assess_every_days=28, lethal_volume_mm3=50_000.0)
+    cells = [400.0] * 17
+    m = _metrics(cells, start=200.0, tams=20.0)
+    assert patient_outcome(m, d, 0.3)["filter_failed"] == "not_measurable_at_baseline"

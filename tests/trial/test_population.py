@@ -144,3 +144,11 @@ def test_bad_population_file_is_one_line_with_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "small.yaml:3" in err and "plausible" in err and "'many'" in err and "Traceback" not in err
     assert not (tmp_path / "p.json").exists()
+
+
+def test_shipped_population_is_built_for_this_model():
+    """Guards against: shipping a population selected on an older model (rebuild it with
+    `simbev population build simbev/trial/populations/kreisl2009.yaml --out ...` after a model change)."""
+    rec = load_population("kreisl2009")
+    assert len(rec["patients"]) >= 200
+    assert rec["name"] == "kreisl2009"
