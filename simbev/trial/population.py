@@ -12,6 +12,7 @@ A population file (YAML) says how to screen plausible patients and what to selec
     assess_every_days: 28           # scan interval
     selection:
       min_selected: 200
+      max_selected: 500             # a random subset of a larger selection
       scales: [1, 1.5, 2, 3, 4]     # Allen et al.'s scaling factor, chosen by fit
       rho: 0.7                      # assumed correlation of log PFS and log OS in the target
       fit: [objective_response_rate, progression_free_6mo, median_pfs_weeks, median_os_weeks]
@@ -54,7 +55,7 @@ FORMAT = "simbev-population/1"
 POPULATIONS_DIR = Path(__file__).parent / "populations"
 SPEC_KEYS = ("name", "description", "seed", "plausible", "scenario", "run_in_days", "follow_up_weeks",
              "assess_every_days", "selection", "targets", "filters")
-SELECTION_KEYS = ("min_selected", "scales", "rho", "fit", "observables")
+SELECTION_KEYS = ("min_selected", "max_selected", "scales", "rho", "fit", "observables")
 FILTER_KEYS = ("doubling_days", "tam_share", "min_cell_fraction")
 TARGET_KEYS = ("value", "low", "high", "source")
 BATCH_COMMIT_SECONDS = 2.0
@@ -87,6 +88,7 @@ class PopulationSpec:
         self.scenario_path = (path.parent / data["scenario"]).resolve()
         sel = data.get("selection", {}) or {}
         self.min_selected = int(sel.get("min_selected", 200))
+        self.max_selected = sel.get("max_selected")
         self.scales = tuple(float(s) for s in sel.get("scales", (1, 1.5, 2, 3, 4)))
         self.rho = float(sel.get("rho", 0.7))
         self.observables = tuple(sel.get("observables", ("pfs", "os")))
@@ -156,6 +158,10 @@ def load_spec(path) -> PopulationSpec:
     _need(isinstance(sel, dict), path, lines, "selection", sel, "a mapping")
     for key in sel:
         _need(key in SELECTION_KEYS, path, lines, f"selection.{key}", key, f"one of {', '.join(SELECTION_KEYS)}")
+    if "max_selected" in sel:
+        m = sel["max_selected"]
+        _need(isinstance(m, int) and not isinstance(m, bool) and m >= int(sel.get("min_selected", 200)), path, lines,
+              "selection.max_selected", m, "a whole number >= min_selected")
     obs = sel.get("observables", ["pfs", "os"])
     _need(isinstance(obs, list) and 1 <= len(obs) <= 2 and all(o in ("pfs", "os") for o in obs)
           and len(set(obs)) == len(obs), path, lines, "selection.observables", obs,
@@ -335,9 +341,15 @@ def _select(spec: PopulationSpec, candidates: list[dict]) -> tuple[list[int], di
         raise InputError(message=f"{spec.path}: no selection reaches {spec.min_selected} patients "
                                  f"(largest: {max(t['selected'] for t in table)} of {len(candidates)} that passed "
                                  "the filters); raise 'plausible' or the selection scales")
+    chosen = best[2]
+    if spec.max_selected is not None and chosen.size > spec.max_selected:
+        # A uniform random subset of the selection has the same distribution (smaller file, faster trials).
+        rng = np.random.default_rng([spec.seed, 2])
+        chosen = np.sort(rng.choice(chosen, size=int(spec.max_selected), replace=False))
     info = {"method": "acceptance-rejection (Allen, Rieger & Musante 2016)", "scale": best[0],
+            "selected_before_subsampling": int(best[2].size),
             "scale_table": table, "response_tilt": best[3], "target_density": logf.parameters}
-    return [int(i) for i in best[2]], info
+    return [int(i) for i in chosen], info
 
 
 def _tilted(ratio: np.ndarray, responder: np.ndarray, target: float | None, scale: float):
