@@ -114,6 +114,8 @@ def main() -> None:
 def _stat_line(stats, name):
     label, scale, unit = LABELS[name]
     d = stats[name]
+    if d["value"] is None:
+        return f"not reached (lower limit {_fmt(d.get('low'), scale)} {unit})" if d.get("low") else "not reached"
     return f"{_fmt(d['value'], scale)}{_interval(d, scale)} {unit}"
 
 
@@ -121,6 +123,11 @@ def write_report(pop, calib, valid, bev, combo, figs) -> None:
     s = pop["screening"]
     d = pop["design"]
     filt = d["filters"]
+    scales = ", ".join(f"{t['scale']:g}" for t in s["scale_table"])
+    observed = s["target_density"].get("observables", ["pfs", "os"])
+    used = ", ".join(LABELS[k][0] for k in (("median_pfs_weeks", "progression_free_6mo") if "pfs" in observed else ())
+                     + (("median_os_weeks", "overall_survival_6mo") if "os" in observed else ()))
+    fit = ", ".join(LABELS[k][0] for k in s.get("fit", ()))
     lines = [
         "# Virtual clinical trials",
         "",
@@ -153,7 +160,7 @@ def write_report(pop, calib, valid, bev, combo, figs) -> None:
         f"volume never below {filt['min_cell_fraction']:.0%} of baseline; no cures in the bevacizumab trials); "
         "alive at baseline. "
         f"Of {s['plausible']:,}: {s['passed_filters']:,} kept; excluded: "
-        + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in s["excluded_by_filter"].items())
+        + ", ".join(f"{k.replace('_', ' ').replace('tam', 'TAM')} {v:,}" for k, v in s["excluded_by_filter"].items())
         + f"; {s['failed']} failed to simulate.",
         "3. **Selection** by the acceptance–rejection method of Allen, Rieger & Musante (CPT Pharmacometrics Syst "
         "Pharmacol 2016;5:140): each plausible patient is kept with probability proportional to f(x)/g(x), where x "
@@ -162,7 +169,7 @@ def write_report(pop, calib, valid, bev, combo, figs) -> None:
         f"values, correlation {s['target_density'].get('rho', 0.7):g} (assumed), with responders weighted so that "
         "the expected response rate is the target. Chosen over prevalence weighting because a trial needs equally "
         "weighted patients (no patient may count several times). The scaling factor of Allen et al. is chosen "
-        f"among {', '.join(str(t['scale']) for t in s['scale_table'])} by the fit to the targets with at least "
+        f"among {scales} by the fit to the targets with at least "
         f"200 patients: scale {s['scale']:g}, {s['selected']} selected.",
         "",
         f"**Read-outs.** Response on the {d['readout'].replace('_', ' ')} "
@@ -186,6 +193,12 @@ def write_report(pop, calib, valid, bev, combo, figs) -> None:
         "|---|---|---|---|---|",
     ]
     lines += [f"| {a} | {b} | {c} | {v} | {src} |" for a, b, c, v, src in calibration_rows(pop, calib.stats)]
+    lines += ["", f"How each target enters: the target density uses {used}; the responder weighting uses the "
+              f"objective response rate; the scaling factor ({len(s['scale_table'])} values tried) is chosen by "
+              f"the fit of {fit}. The share of responders who later progress is not used by the selection: it is a check. "
+              "It misses: in the model nearly every responder escapes within the two years of follow-up, while "
+              "the clinical 'about half' (a statement without a follow-up time or interval) suggests durable "
+              "responses that the model's escape routes do not leave room for."]
     lines += ["", f"Plausible population before selection (n = {pop['plausible_summary']['n_patients']:,}): "
               + "; ".join(f"{LABELS[k][0]} {_stat_line(pop['plausible_summary'], k)}"
                           for k in ("objective_response_rate", "progression_free_6mo", "median_pfs_weeks",

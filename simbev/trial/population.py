@@ -347,7 +347,7 @@ def _select(spec: PopulationSpec, candidates: list[dict]) -> tuple[list[int], di
         rng = np.random.default_rng([spec.seed, 2])
         chosen = np.sort(rng.choice(chosen, size=int(spec.max_selected), replace=False))
     info = {"method": "acceptance-rejection (Allen, Rieger & Musante 2016)", "scale": best[0],
-            "selected_before_subsampling": int(best[2].size),
+            "selected_before_subsampling": int(best[2].size), "fit": list(spec.fit),
             "scale_table": table, "response_tilt": best[3], "target_density": logf.parameters}
     return [int(i) for i in chosen], info
 
