@@ -75,7 +75,8 @@ def calibration_rows(population, stats):
         elif got["value"] is None:
             verdict = "not reached"
         else:
-            verdict = f"{abs(got['value'] - t['value']) * scale:.0f} {unit} off (no interval published)"
+            off = "percentage points" if unit == "%" else unit
+            verdict = f"{abs(got['value'] - t['value']) * scale:.0f} {off} off (no interval published)"
         rows.append((label, target, model, verdict, t.get("source", "")))
     return rows
 
