@@ -200,6 +200,17 @@ def write_report(pop, calib, valid, bev, combo, figs) -> None:
               "It misses: in the model nearly every responder escapes within the two years of follow-up, while "
               "the clinical 'about half' (a statement without a follow-up time or interval) suggests durable "
               "responses that the model's escape routes do not leave room for."]
+    redraws = pop.get("selection_redraws") or []
+    if redraws:
+        keys = ("objective_response_rate", "progression_free_6mo", "median_pfs_weeks", "overall_survival_6mo",
+                "median_os_weeks", "responders_progressing")
+        lines += ["", f"**Robustness to the selection's random draws**: the selection repeated with "
+                  f"{len(redraws)} other random streams on the same screened patients (scale chosen anew each time).",
+                  "", "| draw | scale | patients | " + " | ".join(LABELS[k][0] for k in keys) + " |",
+                  "|---|---|---|" + "---|" * len(keys)]
+        for r in redraws:
+            cells = [_fmt(r[k], LABELS[k][1]) + (" %" if LABELS[k][2] == "%" else " wk") for k in keys]
+            lines.append(f"| {r['stream']} | {r['scale']:g} | {r['selected']} | " + " | ".join(cells) + " |")
     lines += ["", f"Plausible population before selection (n = {pop['plausible_summary']['n_patients']:,}): "
               + "; ".join(f"{LABELS[k][0]} {_stat_line(pop['plausible_summary'], k)}"
                           for k in ("objective_response_rate", "progression_free_6mo", "median_pfs_weeks",

@@ -307,7 +307,7 @@ def screen(spec: PopulationSpec, store_path, workers: int = 1, batch_size: int =
 
 # --- selection and the population file -------------------------------------------------------------
 
-def _select(spec: PopulationSpec, candidates: list[dict]) -> tuple[list[int], dict]:
+def _select(spec: PopulationSpec, candidates: list[dict], stream: int = 0) -> tuple[list[int], dict]:
     """Acceptance–rejection (Allen et al. 2016) of the filtered plausible patients."""
     x = _stats.observables(candidates, spec.observables)
     responder = np.array([c["best_response"] in ("CR", "PR") for c in candidates])
@@ -332,7 +332,7 @@ def _select(spec: PopulationSpec, candidates: list[dict]) -> tuple[list[int], di
     table, best = [], None
     for s in spec.scales:
         p, tilt = _tilted(ratio, responder, target_orr, s)
-        idx = _selection.select(p, np.random.default_rng([spec.seed, 1]))
+        idx = _selection.select(p, np.random.default_rng([spec.seed, 1, stream]))
         score = fit(idx)
         table.append({"scale": s, "selected": int(idx.size), "score": score, "response_tilt": tilt})
         if idx.size >= spec.min_selected and (best is None or score > best[1]):
@@ -344,7 +344,7 @@ def _select(spec: PopulationSpec, candidates: list[dict]) -> tuple[list[int], di
     chosen = best[2]
     if spec.max_selected is not None and chosen.size > spec.max_selected:
         # A uniform random subset of the selection has the same distribution (smaller file, faster trials).
-        rng = np.random.default_rng([spec.seed, 2])
+        rng = np.random.default_rng([spec.seed, 2, stream])
         chosen = np.sort(rng.choice(chosen, size=int(spec.max_selected), replace=False))
     info = {"method": "acceptance-rejection (Allen, Rieger & Musante 2016)", "scale": best[0],
             "selected_before_subsampling": int(best[2].size), "fit": list(spec.fit),
@@ -431,6 +431,13 @@ def build(spec_path, out, workers: int = 1, progress: Callable[[int, int], None]
                                  f"physiological filters ({filter_counts}); need at least {spec.min_selected}")
     chosen, info = _select(spec, candidates)
     achieved = _stats.summarize([candidates[i] for i in chosen])
+    # Robustness of the calibration to the selection's random draws (the screening is reused).
+    redraws = []
+    for stream in range(1, 6):
+        idx, other = _select(spec, candidates, stream)
+        st = _stats.summarize([candidates[i] for i in idx])
+        redraws.append({"stream": stream, "scale": other["scale"], "selected": len(idx),
+                        **{k: st[k]["value"] for k in _stats.STATISTICS}})
     pset = _pset()
     design = spec.design(pset)
     _, lethal_source = lethal_volume(pset)
@@ -449,7 +456,7 @@ def build(spec_path, out, workers: int = 1, progress: Callable[[int, int], None]
               "screening": {"plausible": spec.plausible, "simulated_ok": len(ok),
                             "failed": counts.get("failed", 0), "passed_filters": len(candidates),
                             "excluded_by_filter": filter_counts, "selected": len(patients), **info},
-              "targets": spec.targets, "calibration": achieved,
+              "targets": spec.targets, "calibration": achieved, "selection_redraws": redraws,
               "plausible_summary": _stats.summarize(candidates),
               "patients": patients}
     _write_json_atomic(out, _clean(record))
