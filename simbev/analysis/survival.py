@@ -65,6 +65,10 @@ class KaplanMeier:
         with np.errstate(invalid="ignore"):
             return np.where(self.survival > 0, self.survival * np.sqrt(self.greenwood), 0.0)
 
+    def __iter__(self):
+        """``t, s = kaplan_meier(...)`` unpacks the survival step function (see :meth:`step`)."""
+        return iter(self.step("survival"))
+
     def step(self, which: str = "survival") -> tuple[np.ndarray, np.ndarray]:
         """``(t, y)`` with a leading ``(0, 1)``, for ``plt.step(t, y, where="post")``."""
         y = getattr(self, which)
@@ -76,8 +80,6 @@ def _validate(times, events) -> tuple[np.ndarray, np.ndarray]:
     e = np.asarray(events).ravel()
     if t.shape != e.shape:
         raise ValueError(f"times and events differ in length ({t.size} vs {e.size})")
-    if t.size == 0:
-        raise ValueError("no subjects")
     if not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ValueError("times must be finite and >= 0 (censor a subject without an event at its last "
                          "follow-up time)")
@@ -115,7 +117,7 @@ def kaplan_meier(times: Sequence[float], events: Sequence[bool], conf_level: flo
             lower[k] = s ** math.exp(spread)
             upper[k] = s ** math.exp(-spread)
     return KaplanMeier(event_times, at_risk, d, surv, gw, lower, upper, int(t.size), np.sort(t[~e]),
-                       float(conf_level), float(t.max()))
+                       float(conf_level), float(t.max()) if t.size else 0.0)
 
 
 def survival_at(km: KaplanMeier, t: float) -> tuple[float, float, float]:

@@ -103,3 +103,11 @@ def test_bad_input_is_refused():
         sv.kaplan_meier([1, -1], [1, 1])
     with pytest.raises(ValueError):
         sv.kaplan_meier([1, 2], [1, 2])
+
+
+def test_unpacks_as_the_step_function_and_accepts_no_subjects():
+    t, s = sv.kaplan_meier([2, 2, 3, 5, 10], [True, True, False, True, False])
+    np.testing.assert_allclose(t, [0, 2, 5])
+    np.testing.assert_allclose(s, [1, 0.6, 0.3])
+    t, s = sv.kaplan_meier([], [])
+    assert t.tolist() == [0.0] and s.tolist() == [1.0]
