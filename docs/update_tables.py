@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import simbev  # noqa: E402
-from simbev.states import STATES, DERIVED
+from simbev.model.states import STATES, DERIVED
 
 mouse, human = simbev.load_parameter_set("mouse"), simbev.load_parameter_set("human")
 num = lambda x: f"{x:.10g}"

@@ -12,9 +12,9 @@ mouse
     untreated; bevacizumab 10 mg/kg twice weekly (i.v. bolus) from day 7;
     combination: the same plus rapamycin 2 mg/kg orally once a day from day 7.
 
-Per patient, simbev runs :func:`simbev.fast.ensemble` (compiled model and RODAS5P, rows of
+Per patient, simbev runs :func:`simbev.solvers.ensemble.ensemble` (compiled model and RODAS5P, rows of
 the standard response metrics); libRoadRunner runs the SBML export of the same arm
-(:func:`simbev.sbml.to_sbml`): set the patient's parameter values, reset, simulate on the same
+(:func:`simbev.formats.sbml.to_sbml`): set the patient's parameter values, reset, simulate on the same
 output grid with CVODE (stiff); see :meth:`RoadRunnerArm.run` for why in that order. Both use the same tolerances: relative ``--rtol``
 and simbev's per-state absolute tolerances (``simbev.states.ATOL``).
 
@@ -26,7 +26,7 @@ relative error against a tight reference (simbev's reference path, LSODA at rtol
 absolute tolerances 1e-3 of the defaults) over ``--subset`` patients, every state at every
 output time, with the floor of tests/regression/test_sbml.py in the denominator
 (``max(ATOL, 1e-6 * peak of the state)``). Then a 10,000-patient combination cohort through
-``fast.ensemble(workers=2)``: wall time, and peak memory against a 1,000-patient one.
+``ensemble(workers=2)``: wall time, and peak memory against a 1,000-patient one.
 
 Regenerates everything from nothing: the compiled code goes to a fresh temporary cache
 directory (its one-off compile time is printed), nothing is read from git-ignored files.
@@ -50,11 +50,13 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 import simbev
-from simbev import Regimen, Scenario, SolverSettings, fast
-from simbev.metrics import RESPONSE_METRICS
+from simbev import Regimen, Scenario, SolverSettings
+from simbev.analysis.metrics import RESPONSE_METRICS
+from simbev.solvers import compiled as fast
+from simbev.solvers.ensemble import ensemble
 from simbev.model import KNOBS, PARAMETER_NAMES
-from simbev.sbml import INFUSION_RATE_ID
-from simbev.states import ATOL, STATE_NAMES
+from simbev.symbolic.tracer import INFUSION_RATE_ID
+from simbev.model.states import ATOL, STATE_NAMES
 
 DAYS = 180.0
 SKIP = set(KNOBS) | {"bev_molecular_weight", "mtori_molecular_weight", "body_weight"}
@@ -97,7 +99,7 @@ class RoadRunnerArm:
 
     def __init__(self, scenario: Scenario, rtol: float):
         import roadrunner
-        from simbev.sbml import to_sbml
+        from simbev.formats.sbml import to_sbml
 
         self.rr = roadrunner.RoadRunner(to_sbml(scenario))
         integ = self.rr.getIntegrator()
@@ -152,13 +154,13 @@ def _rr_chunk(samples):
 
 def _fast_init(scenario, settings):
     fast.compile_kernel()
-    list(fast.ensemble(scenario, [{}], settings=settings))  # parameter set read, code loaded
+    list(ensemble(scenario, [{}], settings=settings))  # parameter set read, code loaded
 
 
 def _fast_chunk(args):
     scenario, samples, settings = args
     c0 = time.process_time()
-    n = sum(1 for r in fast.ensemble(scenario, samples, settings=settings) if r.status == "ok")
+    n = sum(1 for r in ensemble(scenario, samples, settings=settings) if r.status == "ok")
     assert n == len(samples), f"{len(samples) - n} failed simbev runs"
     return n, time.process_time() - c0
 
@@ -231,7 +233,7 @@ def bench_arm(scenario, samples, subset, settings, repeats, log):
     rr = RoadRunnerArm(scenario, rtol)
     for tool in rows:
         rows[tool]["err"] = (0.0, "", 0)
-    out = {r.index: r.result for r in fast.ensemble(scenario, subset, settings=settings,
+    out = {r.index: r.result for r in ensemble(scenario, subset, settings=settings,
                                                     trajectories=range(len(subset)))}
     for k, s in enumerate(subset):
         ref = simbev.simulate(scenario, parameters=s, settings=TIGHT)
@@ -244,7 +246,7 @@ def bench_arm(scenario, samples, subset, settings, repeats, log):
 
 def cohort(scenario, n, seed, settings, workers, trace=False):
     """Wall time, worker CPU time and (``trace``) peak traced memory of an n-patient cohort
-    through fast.ensemble; the metric rows are kept as an array (the summary), nothing else.
+    through ensemble; the metric rows are kept as an array (the summary), nothing else.
     Tracing slows the main process by half (it records every allocation), so the timed runs
     do not trace and the memory is measured in separate runs."""
     samples = iter_patients(scenario.species, n, seed)
@@ -255,7 +257,7 @@ def cohort(scenario, n, seed, settings, workers, trace=False):
     if trace:
         tracemalloc.start()
     t0 = time.perf_counter()
-    for row in fast.ensemble(scenario, samples, settings=settings, workers=workers, batch_size=32):
+    for row in ensemble(scenario, samples, settings=settings, workers=workers, batch_size=32):
         if row.status == "ok":
             values[row.index] = [np.nan if row.metrics[m] is None else row.metrics[m] for m in RESPONSE_METRICS]
         else:
@@ -356,7 +358,7 @@ def _run(args, settings, log) -> int:
         _, _, peak, _, _ = cohort(scenario, args.cohort, args.seed + 1, settings, 2, trace=True)
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print()
-        print(f"{args.cohort}-patient {scenario.name} cohort, fast.ensemble(workers=2), rtol {args.rtol:g}: "
+        print(f"{args.cohort}-patient {scenario.name} cohort, ensemble(workers=2), rtol {args.rtol:g}: "
               f"wall {wall:.1f} s ({args.cohort / wall:.0f} patients/s), {failed} failed; CPU time of all "
               f"processes {cpu:.1f} s, i.e. {cpu / 2:.1f} s on two otherwise idle cores")
         print(f"  peak traced memory in the main process: {peak / 1e6:.1f} MB for {args.cohort} patients vs "
@@ -369,7 +371,7 @@ def _run(args, settings, log) -> int:
         refs = [simbev.simulate(scenario, parameters=s, settings=TIGHT) for s in subset] if args.cohort_rtol else []
         for rtol in args.cohort_rtol:
             loose = SolverSettings(rtol=rtol)
-            runs = {r.index: r.result for r in fast.ensemble(scenario, subset, settings=loose,
+            runs = {r.index: r.result for r in ensemble(scenario, subset, settings=loose,
                                                              trajectories=range(len(subset)))}
             err = max(worst_error(runs[k].states, ref.states)[0] for k, ref in enumerate(refs))
             wall, cpu, _, failed, _ = cohort(scenario, args.cohort, args.seed + 1, loose, 2)

@@ -53,10 +53,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
 
-    from simbev import fast
+    from simbev.solvers.compiled import compile_kernel
     from simbev.trial.population import load_spec, screen
 
-    fast.compile_kernel()
+    compile_kernel()
     work = Path(tempfile.mkdtemp(prefix="simbev-screen-"))
     try:
         shutil.copy(ROOT / "simbev" / "trial" / "populations" / "kreisl2009_regimen.yaml", work / "regimen.yaml")

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 import simbev  # noqa: E402
 from simbev import Scenario  # noqa: E402
-from simbev.states import STATE_NAMES  # noqa: E402
+from simbev.model.states import STATE_NAMES  # noqa: E402
 
 REFERENCE_VOLUME = {"mouse": 170.0, "human": 20000.0}
 RELAX_DAYS = {"mouse": 3.0, "human": 30.0}

@@ -44,7 +44,7 @@ def model_fingerprint() -> str:
     """The robustness rows' model version: the sweeps' fingerprint of the model, parameter,
     solver and dosing sources (:func:`simbev.sweep.model_fingerprint`) and the checks."""
     h = hashlib.sha256(model_version().encode())
-    h.update((ROOT / "simbev" / "findings.py").read_bytes())
+    h.update(Path(findings.__file__).read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -9,7 +9,7 @@ first weeks (2 and 4 weeks in).
 Part 2, Kd scan: the bevacizumab-MIF Kd (``bev_mif_koff / bev_mif_kon``) from 1 nM to 1 uM
 (``bev_mif_koff`` scanned, ``bev_mif_kon`` fixed). For each Kd: the same dose response, and the
 finding checks that involve MIF (C1-C3, C5, C7, C8, and C4/C6 for completeness) from
-:func:`simbev.findings.evaluate` in the mouse (10 mg/kg twice weekly) and human (10 mg/kg every
+:func:`simbev.analysis.findings.evaluate` in the mouse (10 mg/kg twice weekly) and human (10 mg/kg every
 two weeks) settings. Prints markdown tables, writes them to docs/dose_response.md and the figure
 to docs/figures/dose_response_kd_scan.png.
 
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import simbev  # noqa: E402
-from simbev import findings, metrics, routes  # noqa: E402
+from simbev.analysis import findings, metrics, routes  # noqa: E402
 
 DOSES = (0.0, 1.0, 2.5, 5.0, 10.0, 20.0)
 WEEKS = (2, 4, 8)
@@ -170,6 +170,9 @@ def main(argv=None) -> int:
             f"at the default bevacizumab-MIF Kd ({default_kd:g} nM):",
             "",
             dose_table(default_vols),
+            "",
+            "(The untreated row is a reference: an untreated mouse passes the 1500 mm³ humane end point about a week "
+            "after day 14 and would have left the experiment.)",
             ""]
     for w in WEEKS:
         ok, worst = monotone_through(default_vols, w)
@@ -178,7 +181,7 @@ def main(argv=None) -> int:
     text += ["",
              "No affinity of bevacizumab for MIF has been published. The scan below varies the Kd from 1 nM to 1 µM "
              "(bev_mif_koff, with bev_mif_kon fixed) and reports the mouse dose response and which MIF finding checks "
-             "(simbev.findings) fail in the mouse (10 mg/kg twice weekly) and human (10 mg/kg every two weeks) settings.",
+             "(simbev.analysis.findings) fail in the mouse (10 mg/kg twice weekly) and human (10 mg/kg every two weeks) settings.",
              "",
              scan_table(rows),
              ""]

@@ -1,7 +1,7 @@
 """e05: each escape route alone lets a treated mouse tumour escape; without both it does not.
 
 Mouse, bevacizumab 10 mg/kg twice weekly from day 14 (tumour ~700 mm^3) for eight weeks, in
-four arms that differ only in the knobs (see :mod:`simbev.routes`). Escape: the tumour exceeds
+four arms that differ only in the knobs (see :mod:`simbev.analysis.routes`). Escape: the tumour exceeds
 its running on-therapy nadir by more than 40 % (the volumetric progression criterion). Prints a
 markdown table and writes docs/figures/routes.png.
 
@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import simbev  # noqa: E402
-from simbev import routes  # noqa: E402
+from simbev.analysis import routes  # noqa: E402
 
 COLORS = {"both": "black", "metabolic": "tab:orange", "immune": "tab:blue", "neither": "tab:gray"}
 

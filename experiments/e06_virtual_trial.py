@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simbev.scenario_file import load_scenario  # noqa: E402
-from simbev.trial.outputs import plot_km, plot_spider, plot_waterfall  # noqa: E402
+from simbev.scenario.file import load_scenario  # noqa: E402
+from simbev.plotting.trial import plot_km, plot_spider, plot_waterfall  # noqa: E402
 from simbev.trial.population import POPULATIONS_DIR, load_population, model_fingerprint  # noqa: E402
 from simbev.trial.run import run_arm  # noqa: E402
 

@@ -1,8 +1,22 @@
-"""Errors that user input can cause. The CLI turns them into a message and exit status 2."""
+"""simbev's exceptions: one base, :class:`SimbevError`, that the command line turns into its
+message and exit status 2.
+
+- :class:`InputError`: bad input (files, arguments); names file, line, key, value and expectation.
+- :class:`SimulationError`: a numerical failure of a solver.
+- :class:`ExportError`: the model could not be traced symbolically, or an exported document
+  (SBML) has errors.
+- the sweep store's errors (:class:`simbev.sweeps.store.StoreLocked`,
+  :class:`simbev.sweeps.file.SweepChangedError`) and executors' (:class:`simbev.sweeps.executors.WorkerLost`)
+  derive from these.
+"""
 from __future__ import annotations
 
 
-class InputError(ValueError):
+class SimbevError(Exception):
+    """Base of every error simbev raises on purpose."""
+
+
+class InputError(SimbevError, ValueError):
     """Bad input: names the file, line, key path, the value found and what was expected.
 
     ``str(err)`` is the full message, e.g.::
@@ -27,3 +41,21 @@ class InputError(ValueError):
                 text.append(f"expected {expected}")
             message = ": ".join(parts) + ": " + "; ".join(text)
         super().__init__(message)
+
+
+class SimulationError(SimbevError, RuntimeError):
+    """The solver failed or produced a non-finite state. Says when, where and with what."""
+
+    def __init__(self, message: str, time: float, state, parameters: dict):
+        from .model.states import STATE_NAMES
+
+        self.time = time
+        self.state = dict(zip(STATE_NAMES, map(float, state)))
+        self.parameters = parameters
+        worst = [f"{k}={v:.6g}" for k, v in self.state.items()]
+        super().__init__(f"{message} at t = {time:.6g} day; state: {', '.join(worst)}")
+
+
+class ExportError(SimbevError, RuntimeError):
+    """The model could not be traced symbolically, or libSBML found errors in an exported
+    document."""

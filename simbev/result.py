@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .dosing import DoseEvent
-from .parameters import ParameterSet
-from .states import (DERIVED_NAMES, DERIVED_UNITS, I_BEV_CENTRAL, I_BEV_ELIMINATED, I_BEV_MIF,
+from .protocol.dosing import DoseEvent
+from .protocol.routes import INFUSION, ROUTE_TABLE
+from .parameters.parameter_set import ParameterSet
+from .scenario.core import Scenario
+from .model.states import (DERIVED_NAMES, DERIVED_UNITS, I_BEV_CENTRAL, I_BEV_ELIMINATED, I_BEV_MIF,
                      I_BEV_PERIPHERAL, I_BEV_VEGF, I_TUMOR_HYPOXIC, I_TUMOR_NORMOXIC, STATE_INDEX,
                      STATE_NAMES, STATE_UNITS, derived)
 
@@ -30,7 +32,9 @@ class Result:
     """Outcome of :func:`simbev.simulate`.
 
     ``result.time`` (days), ``result["name"]`` for any state or derived output, ``to_csv``.
-    ``metadata`` holds the scenario name, resolved parameters, solver settings and statistics.
+    ``metadata`` holds the scenario name, resolved parameters, solver settings and statistics;
+    ``scenario`` the :class:`~simbev.scenario.Scenario` that was run; ``metrics()`` its
+    response metrics.
     """
 
     time: np.ndarray
@@ -44,9 +48,26 @@ class Result:
     t_start: float = 0.0
     initial_bev_nmol: float = 0.0
     extra: dict = field(default_factory=dict)
+    scenario: Scenario | None = None
 
     def __post_init__(self):
         self._derived = derived(self.states)
+        self._metrics: dict = {}
+
+    def metrics(self, names=None) -> dict:
+        """Response metrics by name (default: the standard set of
+        :func:`simbev.analysis.metrics.response_metrics`); each is computed once per Result, so
+        the summary, the tables and the figures share the values."""
+        from .analysis import metrics as M
+
+        if names is None:
+            if "<response>" not in self._metrics:
+                self._metrics["<response>"] = M.response_metrics(self)
+            return dict(self._metrics["<response>"])
+        missing = [n for n in names if n not in self._metrics]
+        if missing:
+            self._metrics.update(M.compute(self, missing))
+        return {n: self._metrics[n] for n in names}
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -74,7 +95,7 @@ class Result:
         for d in self.doses:
             if d.drug != "bevacizumab":
                 continue
-            if d.route == "iv_infusion":
+            if ROUTE_TABLE[d.route].kind == INFUSION:
                 total += d.amount_nmol * np.clip((t - d.time) / d.duration_days, 0.0, 1.0)
             else:
                 total += d.amount_nmol * (t >= d.time)

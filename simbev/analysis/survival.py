@@ -17,7 +17,8 @@ Conventions (documented in ``docs/trial.md``):
   i.e. from the first time the lower band reaches 0.5 to the first time the upper band does
   (``None`` = not reached within follow-up).
 
-Everything here is a plain function of arrays; plotting lives with the trial figures.
+Everything here is a plain function of arrays (plotting lives in :mod:`simbev.plotting`);
+:func:`metric_matrix` turns a sweep store's rows into censored times for these estimates.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import numpy as np
 from scipy.stats import norm
 
 __all__ = ["KaplanMeier", "kaplan_meier", "survival_at", "quantile", "median", "numbers_at_risk",
-           "proportion_ci"]
+           "proportion_ci", "metric_matrix"]
 
 
 @dataclass(frozen=True)
@@ -182,3 +183,23 @@ def proportion_ci(successes: int, n: int, conf_level: float = 0.95) -> tuple[flo
     lo = 0.0 if successes == 0 else float(beta.ppf(a / 2, successes, n - successes + 1))
     hi = 1.0 if successes == n else float(beta.ppf(1 - a / 2, successes + 1, n - successes))
     return successes / n, lo, hi
+
+
+def metric_matrix(rows: list[dict], sweep, metric: str, arm: int):
+    """Values of ``metric`` in ``arm`` in sample order: ``(y, censored)``.
+
+    A ``time_to_progression`` of ``None`` (no progression) counts as the follow-up time and is
+    flagged as censored; a failed or pending sample gives NaN. ``rows`` are a sweep store's
+    rows (status ``"ok"``, ``"failed"`` or ``"pending"``); ``sweep`` has the number of samples
+    as ``size``.
+    """
+    y = np.full(sweep.size, np.nan)
+    censored = np.zeros(sweep.size, dtype=bool)
+    for row in rows:
+        if row["arm"] != arm or row["status"] != "ok":
+            continue
+        v = row["metrics"].get(metric)
+        if v is None and metric == "time_to_progression" and "followup_days" in row["info"]:
+            v, censored[row["sample_id"]] = row["info"]["followup_days"], True
+        y[row["sample_id"]] = np.nan if v is None else v
+    return y, censored

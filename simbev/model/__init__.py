@@ -1,7 +1,7 @@
 """The simbev right-hand side: one coupled ODE system, assembled from the process modules.
 
 ``rhs(t, y, p, u)`` follows scipy's argument order. ``y`` holds the states in the order of
-:mod:`simbev.states` (a vector, or states x k for a batch); ``p`` is a :class:`ModelParameters`
+:mod:`simbev.model.states` (a vector, or states x k for a batch); ``p`` is a :class:`ModelParameters`
 tuple; ``u`` is the bevacizumab infusion rate into the central compartment (nmol/day), an
 input that the dosing protocol sets per segment (the model never sees the schedule).
 
@@ -42,7 +42,7 @@ def rhs(t, y, p, u=0.0):
     t : float
         Time in days (the system is autonomous; kept for scipy's signature).
     y : ndarray, shape (n_states,) or (n_states, k)
-        States, ordered as :data:`simbev.states.STATE_NAMES`.
+        States, ordered as :data:`simbev.model.states.STATE_NAMES`.
     p : ModelParameters
     u : float
         Bevacizumab infusion rate into the central compartment, nmol/day.

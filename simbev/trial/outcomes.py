@@ -47,10 +47,7 @@ def lethal_volume(pset) -> tuple[float, str]:
 
 def readout_name() -> str:
     """``enhancing_volume`` if the model has that output, else ``tumor_volume``."""
-    try:
-        from ..states import DERIVED_NAMES, STATE_NAMES
-    except ImportError:  # pragma: no cover - package layout changed
-        from ..model.states import DERIVED_NAMES, STATE_NAMES  # type: ignore
+    from ..model.states import DERIVED_NAMES, STATE_NAMES
     return "enhancing_volume" if "enhancing_volume" in (*STATE_NAMES, *DERIVED_NAMES) else "tumor_volume"
 
 

@@ -21,8 +21,8 @@ A population file (YAML) says how to screen plausible patients and what to selec
       ...
 
 Build: every plausible patient (:mod:`simbev.trial.patients`) is simulated on the screening
-regimen by the compiled batched ensemble (:func:`simbev.fast.ensemble`); each finished batch is
-committed to a crash-safe store (``FILE.screening.sqlite``, :mod:`simbev.sweep_store`), so a
+regimen by the compiled batched ensemble (:func:`simbev.solvers.ensemble.ensemble`); each finished batch is
+committed to a crash-safe store (``FILE.screening.sqlite``, :mod:`simbev.sweeps.store`), so a
 killed build resumes where it stopped, and the result does not depend on the number of workers.
 Patients that pass the physiological filters are then selected by acceptance–rejection
 (:mod:`simbev.trial.selection`) and written as JSON with the model fingerprint they were built
@@ -67,10 +67,7 @@ class StalePopulation(InputError):
 
 def model_fingerprint() -> str:
     """The model fingerprint of this simbev (the one sweeps record)."""
-    try:
-        from ..sweep import model_fingerprint as fp
-    except ImportError:  # pragma: no cover - after the package restructure
-        from ..sweeps.run import model_fingerprint as fp  # type: ignore
+    from ..sweeps.run import model_fingerprint as fp
     return fp()
 
 
@@ -102,7 +99,7 @@ class PopulationSpec:
                                float(f.get("min_cell_fraction", defaults.min_cell_fraction)))
 
     def scenario(self):
-        from ..scenario_file import load_scenario
+        from ..scenario.file import load_scenario
         return load_scenario(self.scenario_path)
 
     def design(self, pset=None) -> Design:
@@ -128,13 +125,13 @@ class PopulationSpec:
 
 def _need(cond: bool, path, lines, key, found, expected):
     if not cond:
-        from ..yamlsafe import line_of
+        from ..scenario.yamlsafe import line_of
         raise InputError(str(path), line_of(lines, key), key, found, expected)
 
 
 def load_spec(path) -> PopulationSpec:
     """Read and validate a population file; raise :class:`~simbev.errors.InputError` on bad input."""
-    from ..yamlsafe import load_yaml
+    from ..scenario.yamlsafe import load_yaml
 
     path = Path(path)
     data, lines = load_yaml(path)
@@ -198,7 +195,7 @@ def _pset():
 
 
 def _open_store(path: Path, spec: PopulationSpec):
-    from ..sweep_store import SweepStore
+    from ..sweeps.store import SweepStore
 
     store = SweepStore.open(path)
     identity = spec.identity()
@@ -240,8 +237,8 @@ def _record_many(store, results: list[tuple[int, str, dict | None, str | None]])
 def screen(spec: PopulationSpec, store_path, workers: int = 1, batch_size: int = 64,
            progress: Callable[[int, int], None] | None = None, rtol: float | None = None) -> dict:
     """Simulate every pending plausible patient into the store; return counts."""
-    from ..fast import ensemble
-    from ..solver import SolverSettings
+    from ..solvers.ensemble import ensemble
+    from ..solvers.reference import SolverSettings
 
     store = _open_store(Path(store_path), spec)
     try:
@@ -413,7 +410,7 @@ def build(spec_path, out, workers: int = 1, progress: Callable[[int, int], None]
     out = Path(out)
     store_path = out.with_name(out.name + ".screening.sqlite")
     counts = screen(spec, store_path, workers=workers, batch_size=batch_size, progress=progress)
-    from ..sweep_store import SweepStore
+    from ..sweeps.store import SweepStore
     with SweepStore.open(store_path) as store:
         rows = list(store.rows())
     ok = [r for r in rows if r["status"] == "ok"]

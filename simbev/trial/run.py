@@ -49,7 +49,7 @@ def run_arm(population: dict, scenario, workers: int = 1, source: str | None = N
             batch_size: int = 32, assess_every_days: float | None = None) -> Arm:
     """Simulate every patient of ``population`` on ``scenario``'s regimen (scans every
     ``assess_every_days``, default the population's)."""
-    from ..fast import ensemble
+    from ..solvers.ensemble import ensemble
     from ..parameters import load_parameter_set
 
     if scenario.species != population.get("species", "human"):

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import simbev
-from simbev import cli
+from simbev.cli import app as cli
 from simbev.parameters import load_parameter_set
-from simbev.states import DERIVED_NAMES, N_STATES, STATE_NAMES
+from simbev.model.states import DERIVED_NAMES, N_STATES, STATE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "configs" / "scenarios"
@@ -199,7 +199,7 @@ def test_simulation_error_exits_2_and_writes_nothing(tmp_path, monkeypatch, caps
 
 def test_failure_while_writing_leaves_no_partial_folder(tmp_path, monkeypatch):
     """The CSV and JSON are written before the figures; a failing figure must take them along."""
-    from simbev import plotting
+    from simbev.plotting import run as plotting
 
     def broken(result):
         raise RuntimeError("figure failed")

@@ -8,7 +8,7 @@ import pytest
 
 import simbev
 from simbev import cli
-from simbev.scenario_file import validate_file
+from simbev.scenario.file import validate_file
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "configs" / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))

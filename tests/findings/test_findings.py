@@ -1,6 +1,6 @@
 """Each published finding of MODEL.md as a test that runs the model (STYLE.md layer 3).
 
-The criteria (direction and minimum effect size) live in :mod:`simbev.findings`, one per
+The criteria (direction and minimum effect size) live in :mod:`simbev.analysis.findings`, one per
 finding, with the reasoning in docs/findings.md; the experiment e01 reports the same checks.
 Every finding is checked at the defaults of all three settings (two mouse schedules and the
 human clinical one); the human setting is also checked against its calibration targets.
@@ -8,7 +8,9 @@ human clinical one); the human setting is also checked against its calibration t
 import numpy as np
 import pytest
 
-from simbev import Scenario, fast, findings, metrics
+from simbev import Scenario
+from simbev.analysis import findings, metrics
+from simbev.solvers import compiled as fast
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,15 @@
 """The escape routes, the dose response, the typical patient and the MRI readout, at the defaults.
 
 Each test runs the model and compares arms; none restates a term of the model. The route arms
-are those of :mod:`simbev.routes` (mouse, 10 mg/kg twice weekly from day 14 for eight weeks);
+are those of :mod:`simbev.analysis.routes` (mouse, 10 mg/kg twice weekly from day 14 for eight weeks);
 escape is the volumetric progression criterion (> 40 % over the running on-therapy nadir).
 """
 import numpy as np
 import pytest
 
 import simbev
-from simbev import Regimen, Scenario, metrics, routes
+from simbev import Regimen, Scenario
+from simbev.analysis import metrics, routes
 
 PR_FRACTION = 0.35    # volumetric partial response: >= 65 % decrease from baseline
 PD_MARGIN = 0.40      # volumetric progression: >= 40 % increase over the nadir
@@ -81,8 +82,9 @@ def test_default_patient_progresses_within_a_year(patient):
 @pytest.mark.parametrize("species", ["mouse", "human"])
 def test_enhancing_volume_falls_faster_than_tumor_volume(species):
     """Bevacizumab's early radiographic response is mostly lower vessel permeability: within four
-    days of the first dose the enhancing volume has fallen by more than half, and by more
-    (relatively) than the tumour cell volume."""
+    days of the first dose (Kreisl 2009: MRI responses within 96 h) the enhancing volume has
+    fallen by at least a third, and its relative fall is at least twice that of the tumour cell
+    volume."""
     if species == "mouse":
         bev, start = routes.bevacizumab(), routes.START_DAY
     else:
@@ -90,8 +92,8 @@ def test_enhancing_volume_falls_faster_than_tumor_volume(species):
     r = simbev.simulate(Scenario("e", start + 4.0, species=species, output_every_days=0.25, treatments=(bev,)))
     e0, e4 = metrics.value_at(r, "enhancing_volume", start), metrics.value_at(r, "enhancing_volume", start + 4)
     v0, v4 = metrics.value_at(r, "tumor_volume", start), metrics.value_at(r, "tumor_volume", start + 4)
-    assert e4 < 0.5 * e0, e4 / e0
-    assert e4 / e0 < v4 / v0, (e4 / e0, v4 / v0)
+    assert e4 <= 2 / 3 * e0, e4 / e0
+    assert 1 - e4 / e0 >= 2 * (1 - v4 / v0), (e4 / e0, v4 / v0)
 
 
 def test_without_bevacizumab_the_enhancing_volume_tracks_the_tumor():
@@ -99,3 +101,19 @@ def test_without_bevacizumab_the_enhancing_volume_tracks_the_tumor():
     r = simbev.simulate(Scenario("u", 14.0, output_every_days=0.5))
     share = r["enhancing_volume"] / r["tumor_volume"]
     assert np.all(np.abs(share / share[0] - 1) < 0.1), share
+
+
+@pytest.mark.parametrize("name", ["untreated", "mif_knockdown"])
+def test_shipped_untreated_mouse_scenarios_stop_near_the_humane_end_point(name):
+    """Guards against: shipped untreated mouse scenarios running weeks past the humane end point
+    (an untreated mouse tumour of 4-5 cm^3, about 20 % of body mass, that no experiment reaches).
+    The run may pass the end point by a few days, not by more than 40 % in volume."""
+    from pathlib import Path
+
+    from simbev.scenario.file import load_scenario
+
+    root = Path(__file__).resolve().parents[2]
+    scenario = load_scenario(root / "configs" / "scenarios" / f"{name}.yaml")
+    endpoint = simbev.load_parameter_set(scenario.species)["endpoint_tumor_volume"]
+    r = simbev.simulate(scenario)
+    assert r["tumor_volume"].max() <= 1.4 * endpoint, (r["tumor_volume"].max(), endpoint)

@@ -4,7 +4,7 @@ import pytest
 
 import simbev
 from simbev import DoseEvent, Regimen, Scenario, SolverSettings
-from simbev.states import ATOL, STATE_INDEX as S
+from simbev.model.states import ATOL, STATE_INDEX as S
 
 from simbev_testdata import HUMAN_BEV, MOUSE_BEV, MOUSE_MTORI, random_parameters
 

@@ -8,7 +8,7 @@ measured by ``experiments/benchmark_ensemble.py`` only, never here.
 
 Agreement criterion, as in tests/regression/test_sbml.py: at every output time and for every
 state, ``|fast - ref| / max(|ref|, floor) <= 1e-4`` with the absolute floor
-``max(simbev.states.ATOL, 1e-6 * peak of the state over the run)``: the state's own absolute
+``max(simbev.model.states.ATOL, 1e-6 * peak of the state over the run)``: the state's own absolute
 tolerance, below which simbev does not claim to resolve it, or a millionth of its peak for a
 state that falls far below it (the gut depot between daily doses). The reference is simbev's
 reference path (LSODA) at rtol 1e-10 and absolute tolerances 1e-3 of the defaults; the fast
@@ -25,9 +25,14 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import simbev
-from simbev import Regimen, Scenario, SimulationError, SolverSettings, fast, fast_codegen, fast_kernel
-from simbev.metrics import RESPONSE_METRICS, compute
-from simbev.states import ATOL, N_STATES, STATE_INDEX, STATE_NAMES
+from simbev import Regimen, Scenario, SimulationError, SolverSettings
+from simbev.solvers import codegen as fast_codegen
+from simbev.symbolic import calculus
+from simbev.solvers import compiled as fast
+from simbev.solvers.ensemble import ensemble
+from simbev.solvers import kernel as fast_kernel
+from simbev.analysis.metrics import RESPONSE_METRICS, compute
+from simbev.model.states import ATOL, N_STATES, STATE_INDEX, STATE_NAMES
 
 from simbev_testdata import HUMAN_BEV, MOUSE_BEV, MOUSE_MTORI, random_parameters
 
@@ -111,10 +116,10 @@ def test_jacobian_is_finite_at_a_clipped_zero_with_a_hill_coefficient_below_one(
 
 
 def test_linear_pk_is_recognised_with_the_model_coefficients():
-    pk = fast_codegen.linear_pk()
+    pk = calculus.linear_pk()
     assert pk is not None and (pk.depot, pk.central) == (STATE_INDEX["mtori_depot"], STATE_INDEX["mtori_central"])
     env = {name: float(v) for name, v in simbev.load_parameter_set("mouse").values().items()}
-    ev = fast_codegen._evaluate
+    ev = calculus._evaluate
     assert ev(pk.a_dd, env) == -env["mtori_absorption_rate"]
     assert ev(pk.a_cd, env) == pytest.approx(env["mtori_absorption_rate"] / env["mtori_volume"], rel=1e-15)
     assert ev(pk.a_cc, env) == -env["mtori_elimination_rate"]
@@ -122,15 +127,15 @@ def test_linear_pk_is_recognised_with_the_model_coefficients():
 
 def test_linear_pk_refuses_a_subsystem_with_feedback():
     """If the inhibitor's rates read another state (or have a source), no closed form is used."""
-    rates = dict(fast_codegen.trace_rhs())
-    rates["mtori_central"] = rates["mtori_central"] - simbev.sbml.Sym("lactate") * 1e-3
-    assert fast_codegen.linear_pk(rates) is None
-    rates = dict(fast_codegen.trace_rhs())
+    rates = dict(simbev.symbolic.tracer.trace_rhs())
+    rates["mtori_central"] = rates["mtori_central"] - simbev.symbolic.tracer.Sym("lactate") * 1e-3
+    assert calculus.linear_pk(rates) is None
+    rates = dict(simbev.symbolic.tracer.trace_rhs())
     rates["mtori_depot"] = rates["mtori_depot"] + 1.0
-    assert fast_codegen.linear_pk(rates) is None
-    rates = dict(fast_codegen.trace_rhs())
-    rates["mtori_depot"] = rates["mtori_depot"] - simbev.sbml.Sym("mtori_central") * simbev.sbml.Sym("mtori_volume")
-    assert fast_codegen.linear_pk(rates) is None  # back-flow from plasma to depot
+    assert calculus.linear_pk(rates) is None
+    rates = dict(simbev.symbolic.tracer.trace_rhs())
+    rates["mtori_depot"] = rates["mtori_depot"] - simbev.symbolic.tracer.Sym("mtori_central") * simbev.symbolic.tracer.Sym("mtori_volume")
+    assert calculus.linear_pk(rates) is None  # back-flow from plasma to depot
 
 
 @pytest.mark.parametrize("ka, ke", [(24.0, 1.66), (20.0, 0.5545), (1.0, 1.0), (1.0, 1.0 + 1e-9), (0.5, 3.0)])
@@ -272,14 +277,14 @@ def test_kernel_as_plain_python_with_and_without_closed_form_pk(analytic_pk):
     scenario = Scenario("short", 3.0, species="mouse", output_every_days=0.25, treatments=regimens)
     ref = simbev.simulate(scenario, settings=TIGHT)
     pset = simbev.load_parameter_set("mouse")
-    sched = fast._schedule(0.0, 3.0, ref.doses)
+    sched = simbev.protocol.events.schedule(0.0, 3.0, ref.doses)
     P = np.array(pset.model_parameters(), dtype=float)[None, :]
     Y = np.empty((1, N_STATES, ref.time.size))
     info = np.zeros((1, fast_kernel.INFO_SIZE))
     ns = _python_kernel(analytic_pk)
     assert ns["PK_ANALYTIC"] is analytic_pk and ns["ACT"].size == (N_STATES - 2 if analytic_pk else N_STATES)
     with np.errstate(all="ignore"):
-        ns["solve_batch"](P, pset.initial_state()[None, :], sched.t, fast._jump_vectors(sched, P), sched.u,
+        ns["solve_batch"](P, pset.initial_state()[None, :], sched.t, simbev.protocol.events.jump_vectors(sched, simbev.model.ModelParameters(*P.T), P.shape[0]), sched.u,
                           ref.time, 1e-6, ATOL.copy(), math.inf, 10_000, Y, info)
     assert info[0, fast_kernel.INFO_STATUS] == fast_kernel.OK
     assert relative_errors(Y[0], ref.states).max() <= MAX_RELATIVE_ERROR
@@ -361,12 +366,12 @@ def test_a_run_continued_from_its_state_is_the_same_run():
 @needs_numba
 def test_integrate_is_a_drop_in_for_the_reference_integrate():
     pset = simbev.load_parameter_set("mouse")
-    doses, _ = simbev.dosing.expand((MOUSE_BEV,), pset, 20.0)
+    doses, _ = simbev.protocol.dosing.expand((MOUSE_BEV,), pset, 20.0)
     out = np.arange(0.0, 20.5, 0.5)
     t, Y, stats = fast.integrate(pset.model_parameters(), pset.initial_state(), 0.0, 20.0, out, doses)
-    t_ref, Y_ref, _ = simbev.solver.integrate(pset.model_parameters(), pset.initial_state(), 0.0, 20.0, out, doses,
+    t_ref, Y_ref, _ = simbev.solvers.reference.integrate(pset.model_parameters(), pset.initial_state(), 0.0, 20.0, out, doses,
                                               TIGHT)
-    assert np.array_equal(t, t_ref) and isinstance(stats, simbev.solver.SolverStats) and stats.steps > 0
+    assert np.array_equal(t, t_ref) and isinstance(stats, simbev.solvers.reference.SolverStats) and stats.steps > 0
     assert relative_errors(Y, Y_ref).max() <= MAX_RELATIVE_ERROR
 
 
@@ -393,7 +398,7 @@ COMBO = Scenario("combo", 40.0, species="mouse", output_every_days=0.5, treatmen
 @needs_numba
 def test_ensemble_rows_are_the_metrics_of_single_runs():
     samples = _cohort(5)
-    rows = list(fast.ensemble(COMBO, samples, trajectories=[1]))
+    rows = list(ensemble(COMBO, samples, trajectories=[1]))
     assert [r.index for r in rows] == list(range(5)) and all(r.status == "ok" for r in rows)
     for row, sample in zip(rows, samples):
         single = fast.simulate(COMBO, parameters=sample)
@@ -408,18 +413,18 @@ def test_ensemble_rows_are_the_metrics_of_single_runs():
 def test_ensemble_rows_do_not_depend_on_workers_or_batch_size():
     """Determinism: the same samples give bit-identical rows however they are split."""
     samples = _cohort(9)
-    a = [(r.index, r.metrics) for r in fast.ensemble(COMBO, samples, batch_size=4)]
-    b = [(r.index, r.metrics) for r in fast.ensemble(COMBO, samples, batch_size=1)]
-    c = [(r.index, r.metrics) for r in fast.ensemble(COMBO, samples, batch_size=2, workers=2)]
-    d = [(r.index, r.metrics) for r in fast.ensemble(COMBO, samples, batch_size=4)]
+    a = [(r.index, r.metrics) for r in ensemble(COMBO, samples, batch_size=4)]
+    b = [(r.index, r.metrics) for r in ensemble(COMBO, samples, batch_size=1)]
+    c = [(r.index, r.metrics) for r in ensemble(COMBO, samples, batch_size=2, workers=2)]
+    d = [(r.index, r.metrics) for r in ensemble(COMBO, samples, batch_size=4)]
     assert a == b == c == d
 
 
 @needs_numba
 def test_ensemble_agrees_with_the_reference_path_rows():
     samples = _cohort(3)
-    got = list(fast.ensemble(COMBO, samples))
-    ref = list(fast.ensemble(COMBO, samples, fast=False, settings=TIGHT))
+    got = list(ensemble(COMBO, samples))
+    ref = list(ensemble(COMBO, samples, fast=False, settings=TIGHT))
     for g, r in zip(got, ref):
         for name in RESPONSE_METRICS:
             if r.metrics[name] is None:
@@ -434,7 +439,7 @@ def test_ensemble_agrees_with_the_reference_path_rows():
 def test_ensemble_bad_samples_are_failed_rows_not_errors():
     samples = [{}, {"no_such_parameter": 1.0}, {"tumor_normoxic_growth_rate": float("nan")},
                {"tumor_normoxic_growth_rate": 1e4, "tumor_normoxic_death_rate": 0.0}, {}]
-    rows = list(fast.ensemble(Scenario("x", 30.0), samples))
+    rows = list(ensemble(Scenario("x", 30.0), samples))
     assert [r.status for r in rows] == ["ok", "failed", "failed", "failed", "ok"]
     assert "no_such_parameter" in rows[1].error and "finite" in rows[2].error and "SimulationError" in rows[3].error
     assert rows[0].metrics == rows[4].metrics
@@ -442,7 +447,7 @@ def test_ensemble_bad_samples_are_failed_rows_not_errors():
 
 def test_ensemble_refuses_an_unknown_metric():
     with pytest.raises(KeyError, match="did you mean"):
-        list(fast.ensemble(COMBO, [{}], metrics=["final_tumour_volume"]))
+        list(ensemble(COMBO, [{}], metrics=["final_tumour_volume"]))
 
 
 @needs_numba
@@ -455,7 +460,7 @@ def test_ensemble_consumes_samples_lazily():
             taken.append(k)
             yield {}
 
-    rows = fast.ensemble(Scenario("x", 5.0), samples(), metrics=["final_tumor_volume"], batch_size=8)
+    rows = ensemble(Scenario("x", 5.0), samples(), metrics=["final_tumor_volume"], batch_size=8)
     first = next(rows)
     assert first.index == 0 and len(taken) <= 9
     rows.close()
@@ -474,12 +479,12 @@ def test_without_numba_everything_falls_back_to_the_reference_path(monkeypatch):
     np.testing.assert_array_equal(got.states, ref.states)
     np.testing.assert_array_equal(got.time, ref.time)
     assert got.solver["method"] == "LSODA" and "unavailable" in got.solver["fast_path"]
-    rows = list(fast.ensemble(scenario, [params, {}]))
+    rows = list(ensemble(scenario, [params, {}]))
     assert rows[0].metrics == compute(ref, RESPONSE_METRICS)
     assert rows[1].metrics == compute(simbev.simulate(scenario), RESPONSE_METRICS)
     pset = simbev.load_parameter_set("mouse")
     _, Y, stats = fast.integrate(pset.model_parameters(), pset.initial_state(), 0.0, 2.0, [0.0, 1.0, 2.0], [])
-    assert isinstance(stats, simbev.solver.SolverStats)
+    assert isinstance(stats, simbev.solvers.reference.SolverStats)
     assert "module" not in fast._KERNEL
 
 
@@ -496,6 +501,6 @@ def test_generated_code_goes_to_the_user_cache_not_the_repository(monkeypatch, t
         sys.modules.update(saved)
     path = Path(module.__file__)
     assert path.parent == tmp_path / "fast" and path.name.startswith("simbev_fast_")
-    assert "Generated by simbev.fast_codegen" in path.read_text()
+    assert "Generated by simbev.solvers.codegen" in path.read_text()
     repo = Path(simbev.__file__).resolve().parents[1]
     assert not list(repo.rglob("simbev_fast_*"))

@@ -4,7 +4,7 @@ import pytest
 
 import simbev
 from simbev import DoseEvent, Regimen, Scenario, SolverSettings
-from simbev.dosing import mg_to_nmol
+from simbev.protocol.dosing import mg_to_nmol
 
 TIGHT = SolverSettings(rtol=1e-10, atol_scale=1e-3)
 NO_TARGET = {"bev_tumor_partition": 0.0}  # no binding in the tumor: pure two-compartment PK

@@ -17,14 +17,14 @@ import pytest
 
 import simbev
 from simbev import DoseEvent, Regimen, Scenario, SolverSettings
-from simbev.states import ATOL, STATE_NAMES
+from simbev.model.states import ATOL, STATE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 
 libsbml = pytest.importorskip("libsbml", reason="python-libsbml is in the test extra: pip install -e .[test]")
 roadrunner = pytest.importorskip("roadrunner", reason="libroadrunner is in the test extra: pip install -e .[test]")
 
-from simbev import sbml  # noqa: E402  (after the skips: the module needs libsbml to do anything)
+from simbev.formats import sbml  # noqa: E402  (after the skips: the module needs libsbml to do anything)
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "configs" / "scenarios"
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
@@ -163,7 +163,7 @@ def test_doses_at_one_instant_are_one_event():
     """Bolus and oral dose on day 7 of the combination: one event with both assignments (with
     useValuesFromTriggerTime two events at one instant would both read the pre-dose value)."""
     scenario = _load("combination_mouse")
-    doses, _ = simbev.dosing.expand(scenario.treatments, sbml.resolve_parameters(scenario), scenario.duration_days)
+    doses, _ = simbev.protocol.dosing.expand(scenario.treatments, sbml.resolve_parameters(scenario), scenario.duration_days)
     _, model = _model(sbml.to_sbml(scenario))
     times = []
     for k in range(model.getNumEvents()):
@@ -193,7 +193,7 @@ def test_rate_rules_equal_the_python_rhs():
         expected = simbev.model.rhs(0.0, y, pset.model_parameters(), u)
         got = np.array([rr[name + "'"] for name in STATE_NAMES])
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
-        derived = simbev.states.derived(y)
+        derived = simbev.model.states.derived(y)
         for name in simbev.DERIVED_NAMES:
             assert rr[name] == pytest.approx(float(derived[name]), rel=1e-13), name
 
@@ -274,14 +274,14 @@ def test_export_writes_a_file_roadrunner_opens(tmp_path):
 
 def test_core_imports_without_libsbml():
     code = ("import sys; sys.modules['libsbml'] = None; sys.modules['roadrunner'] = None\n"
-            "import simbev, simbev.sbml, simbev.cli\n"
-            "assert simbev.sbml.trace_rhs()['tumor_normoxic'] is not None\n")
+            "import simbev, simbev.formats.sbml, simbev.cli\n"
+            "assert simbev.formats.sbml.trace_rhs()['tumor_normoxic'] is not None\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_cli_export_sbml_writes_a_consistent_file(tmp_path):
     from simbev import cli
-    from simbev.sbml import consistency_issues
+    from simbev.formats.sbml import consistency_issues
     out = tmp_path / "model.xml"
     assert cli.main(["export-sbml", str(ROOT / "configs/scenarios/combination_mouse.yaml"), "-o", str(out)]) == 0
     text = out.read_text()

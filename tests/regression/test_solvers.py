@@ -4,7 +4,7 @@ import pytest
 
 import simbev
 from simbev import Scenario, SimulationError, SolverSettings
-from simbev.states import ATOL, STATE_NAMES
+from simbev.model.states import ATOL, STATE_NAMES
 
 from simbev_testdata import MOUSE_BEV, MOUSE_MTORI
 

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from simbev.sweep import load_sweep
-from simbev.sweep_designs import Factor, design_size, lognormal_omega, sample_design, sample_hash
+from simbev.sweeps import load_sweep
+from simbev.sweeps.designs import Factor, design_size, lognormal_omega, sample_design, sample_hash
 
 SAMPLED = """\
 name: s

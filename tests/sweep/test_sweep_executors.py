@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from simbev.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
-from simbev.sweep import run_sweep
+from simbev.sweeps.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
+from simbev.sweeps import run_sweep
 
 ARMS_GRID = """\
 name: equivalence
@@ -88,7 +88,7 @@ vary:
 metrics: [final_tumor_volume, time_to_progression]
 """
 
-RUNNER = "import sys; from simbev.sweep import run_sweep; run_sweep(sys.argv[1], sys.argv[2], workers=int(sys.argv[3]))"
+RUNNER = "import sys; from simbev.sweeps import run_sweep; run_sweep(sys.argv[1], sys.argv[2], workers=int(sys.argv[3]))"
 
 
 def _finished(db_path) -> dict:
@@ -175,7 +175,7 @@ def test_resume_after_sigkill(sweep_file, tmp_path, workers):
 def test_no_output_on_stderr_without_a_terminal(sweep_file, tmp_path):
     """Library code does not print, and the progress bar stays off when stderr is not a tty."""
     code = textwrap.dedent(f"""
-        from simbev.sweep import run_sweep
+        from simbev.sweeps import run_sweep
         run_sweep({str(sweep_file(KILL_SWEEP.replace(f'samples: {KILL_SAMPLES}', 'samples: 3').replace('slow.yaml', 'tiny.yaml')))!r}, {str(tmp_path / 'o')!r},
                   progress=None, figures=False)
     """)

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from simbev.errors import InputError
-from simbev.sweep import apply_sample, load_sweep
+from simbev.sweeps import apply_sample, load_sweep
 
 GOOD = """\
 name: g

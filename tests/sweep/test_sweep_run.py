@@ -8,10 +8,10 @@ import sqlite3
 import pytest
 
 from simbev.errors import InputError
-from simbev.sweep import (Arm, Sweep, SweepChangedError, add_sweep_subcommand, load_sweep,
-                          run_sweep)
-from simbev.sweep_designs import Factor
-from simbev.sweep_store import SweepStore
+from simbev.cli.sweep import add_sweep_subcommand
+from simbev.sweeps import Arm, Sweep, SweepChangedError, load_sweep, run_sweep
+from simbev.sweeps.designs import Factor
+from simbev.sweeps.store import SweepStore
 
 FAILING_GRID = """\
 name: failing
@@ -123,7 +123,7 @@ def _die_on_three(values, scenario):
 
 
 def test_worker_death_is_retried_then_recorded(tmp_path, read_rows):
-    from simbev.executors import ProcessExecutor
+    from simbev.sweeps.executors import ProcessExecutor
     sweep = Sweep("die", "grid", (Factor("x", values=(1.0, 2.0, 3.0, 4.0)),), ("y",), (Arm("f", None),))
     outcome = run_sweep(sweep, tmp_path / "o", evaluate=_die_on_three, figures=False,
                         executor=ProcessExecutor(2))
@@ -173,7 +173,7 @@ def test_figures_of_a_two_dimensional_grid_and_arms(sweep_file, tmp_path):
 def test_changed_model_code_is_refused(sweep_file, tmp_path, monkeypatch):
     """Guards against: resuming after simbev's model changed, which would mix two models'
     results in one table."""
-    import simbev.sweep as sweep_module
+    import simbev.sweeps.run as sweep_module
     path = sweep_file(FAILING_GRID.replace("[0.5, 2]", "[0.5]"))
     out = tmp_path / "out"
     run_sweep(path, out, figures=False)
@@ -184,8 +184,8 @@ def test_changed_model_code_is_refused(sweep_file, tmp_path, monkeypatch):
 
 def test_sweep_runs_its_samples_through_the_fast_path(sweep_file, tmp_path, monkeypatch):
     """Issue 7: the fast path is what `simbev sweep` uses (serial executor, same process)."""
-    from simbev import fast
-    from simbev.sweep import run_sweep
+    from simbev.solvers import compiled as fast
+    from simbev.sweeps import run_sweep
 
     calls = []
     real = fast.simulate

@@ -12,8 +12,9 @@ import math
 import numpy as np
 import pytest
 
-from simbev.sweep import Arm, Sweep, kaplan_meier, run_sweep
-from simbev.sweep_designs import Factor, analyze, sample_design
+from simbev.analysis.survival import kaplan_meier
+from simbev.sweeps import Arm, Sweep, run_sweep
+from simbev.sweeps.designs import Factor, analyze, sample_design
 
 pytest.importorskip("SALib")
 

@@ -4,8 +4,8 @@ import pytest
 
 import simbev
 from simbev import DoseEvent, Regimen, Scenario, SolverSettings
-from simbev.dosing import expand, mg_to_nmol, snap
-from simbev.states import STATE_INDEX as S
+from simbev.protocol.dosing import expand, mg_to_nmol, snap
+from simbev.model.states import STATE_INDEX as S
 
 MOUSE = simbev.load_parameter_set("mouse")
 NMOL_10MGKG_MOUSE = mg_to_nmol(10 * 0.025, 149000.0)

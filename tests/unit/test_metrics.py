@@ -6,11 +6,11 @@ import math
 import numpy as np
 import pytest
 
-from simbev import metrics
-from simbev.dosing import DoseEvent
+from simbev.analysis import metrics
+from simbev.protocol.dosing import DoseEvent
 from simbev.parameters import load_parameter_set
 from simbev.result import Result
-from simbev.states import N_STATES, STATE_INDEX
+from simbev.model.states import N_STATES, STATE_INDEX
 
 
 def make_result(volume, dose_times=(), time=None, hypoxic_share=0.25, m1=None, m2=None, mif=None):

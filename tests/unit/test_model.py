@@ -4,7 +4,8 @@ import pytest
 
 import simbev
 from simbev import model
-from simbev.states import STATE_INDEX as S
+from simbev.model import states
+from simbev.model.states import STATE_INDEX as S
 
 pset = simbev.load_parameter_set("mouse")
 
@@ -149,5 +150,5 @@ def test_mature_vessels_are_not_pruned_without_vegf():
 
 def test_enhancing_volume_is_leaky_normoxic_tumor():
     y = _state()
-    d = simbev.states.derived(y)
+    d = states.derived(y)
     assert d["enhancing_volume"] == pytest.approx(y[S["tumor_normoxic"]] * y[S["vessel_permeability"]])

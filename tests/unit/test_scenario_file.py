@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from simbev.dosing import Regimen
+from simbev.protocol.dosing import Regimen
 from simbev.errors import InputError
 from simbev.scenario import Scenario
-from simbev.scenario_file import MAX_DOSES, load_scenario, validate_file
+from simbev.scenario.file import MAX_DOSES, load_scenario, validate_file
 
 VALID = """\
 name: bevacizumab_q2w

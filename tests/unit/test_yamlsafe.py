@@ -7,7 +7,7 @@ import os
 import pytest
 
 from simbev.errors import InputError
-from simbev.yamlsafe import join_path, line_of, load_yaml
+from simbev.scenario.yamlsafe import join_path, line_of, load_yaml
 
 
 def write(tmp_path, text, name="f.yaml"):

@@ -1,0 +1,332 @@
+"""Ensembles: one scenario run for many parameter samples, streamed as rows of metrics.
+
+Samples are integrated by the compiled solver (:mod:`simbev.solvers.compiled`) in batches that
+share a dose schedule; :func:`ensemble` spreads batches over worker processes and streams rows
+back in sample order, so memory holds the in-flight batches only. Without numba, or with
+``fast=False``, every sample runs on the reference path (same rows, slowly).
+"""
+from __future__ import annotations
+
+import warnings
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from ..analysis import metrics as _metrics
+from ..model import PARAMETER_NAMES
+from ..model.states import derived
+from ..protocol.dosing import expand, snap
+from ..protocol.events import output_grid, output_times, schedule, select_doses
+from ..result import Result, bev_amount_nmol
+from ..scenario.core import Scenario, resolve_parameters
+from . import kernel as _K
+from .compiled import _PARAM_INDEX, _failure_text, _load_kernel, _run_kernel, _solver_record, _stats, compile_kernel
+from .reference import SolverSettings
+
+__all__ = ["ensemble", "EnsembleRow", "Sample"]
+
+
+# Ensembles ---------------------------------------------------------------------------------------
+
+Sample = Mapping[str, float]
+
+
+@dataclass
+class EnsembleRow:
+    """One sample of an ensemble.
+
+    ``metrics`` maps each requested metric to its value (``None`` where the event it measures
+    never happens, as in :mod:`simbev.analysis.metrics`). A failed sample has ``status == "failed"``,
+    empty ``metrics`` and the reason in ``error``. ``result`` is the sample's full
+    :class:`~simbev.result.Result` if its index was listed in ``trajectories``, else ``None``.
+    ``steps`` counts accepted solver steps.
+    """
+
+    index: int
+    status: str
+    metrics: dict = field(default_factory=dict)
+    error: str | None = None
+    steps: int = 0
+    result: Result | None = None
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A batch of samples for one worker call (picklable)."""
+
+    scenario: Scenario
+    start: int                     # index of the first sample
+    samples: tuple                 # parameter overrides, one dict per sample
+    metrics: tuple
+    rtol: float
+    atol_scale: float
+    max_step: float
+    keep: frozenset                # indices whose Result is returned
+    use_fast: bool
+
+
+def _row(index: int, result: Result, names: Sequence[str], keep: bool) -> EnsembleRow:
+    """Metrics of one result as a row; a metric that raises fails the row (with its reason)."""
+    values, errors = {}, []
+    for name in names:
+        try:
+            v = _metrics.compute(result, [name])[name]
+            values[name] = None if v is None else float(v)
+        except Exception as exc:  # noqa: BLE001 - one sample's bad metric is its row's error
+            errors.append(f"metric {name}: {type(exc).__name__}: {exc}")
+    steps = int(result.stats.get("steps") or 0)
+    if errors:
+        return EnsembleRow(index, "failed", {}, "; ".join(errors), steps, result if keep else None)
+    return EnsembleRow(index, "ok", values, None, steps, result if keep else None)
+
+
+def _failed(index: int, exc: BaseException, steps: int = 0) -> EnsembleRow:
+    return EnsembleRow(index, "failed", {}, " ".join(f"{type(exc).__name__}: {exc}".split()), steps)
+
+
+class _Vectoriser:
+    """Parameter vectors (PARAMETER_NAMES order) of samples, validated as ParameterSet does.
+
+    Samples of a cohort share their keys: the name-to-index look-up is done once per key set.
+    """
+
+    def __init__(self, base: np.ndarray):
+        self.base = base
+        self.keys: tuple | None = None
+        self.index: np.ndarray | None = None
+
+    def __call__(self, sample: Sample) -> np.ndarray:
+        keys = tuple(sample)
+        if keys != self.keys:
+            unknown = [k for k in keys if k not in _PARAM_INDEX]
+            if unknown:
+                raise KeyError(f"unknown parameter {unknown[0]!r}")
+            self.keys, self.index = keys, np.array([_PARAM_INDEX[k] for k in keys], dtype=np.intp)
+        values = np.array([float(v) for v in sample.values()])
+        if not np.all(np.isfinite(values)):
+            name = keys[int(np.argmin(np.isfinite(values)))]
+            raise ValueError(f"parameter {name!r} must be finite, got {sample[name]!r}")
+        vec = self.base.copy()
+        vec[self.index] = values
+        return vec
+
+
+class _RecordingParams(dict):
+    """A parameter mapping that records which names are read."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read: set[str] = set()
+
+    def __getitem__(self, name):
+        self.read.add(name)
+        return super().__getitem__(name)
+
+
+class _GridResult(Result):
+    """A Result whose derived outputs were computed for a whole batch at once (by the same
+    :func:`simbev.model.states.derived`); only for computing metrics inside :func:`_run_job`."""
+
+    def __init__(self, time, states, doses, dropped, derived_outputs, steps, scenario_name):
+        self.time, self.states, self.doses, self.dropped_doses = time, states, doses, dropped
+        self.scenario_name, self.parameters, self.solver = scenario_name, None, {}
+        self.stats, self.t_start, self.initial_bev_nmol, self.extra = {"steps": steps}, 0.0, 0.0, {}
+        self._derived = derived_outputs
+        self.scenario, self._metrics = None, {}
+
+
+def _run_job_reference(job: _Job, settings: SolverSettings) -> list[EnsembleRow]:
+    from .base import simulate
+
+    rows = []
+    for k, sample in enumerate(job.samples):
+        index = job.start + k
+        try:
+            result = simulate(job.scenario, parameters=sample, settings=settings, solver="reference")
+        except Exception as exc:  # noqa: BLE001 - a failed sample is a row, not the end of the run
+            rows.append(_failed(index, exc))
+            continue
+        rows.append(_row(index, result, job.metrics, index in job.keep))
+    return rows
+
+
+_SCHEDULES: dict = {}
+_READS: dict = {}
+
+
+def _treatments_key(scenario: Scenario) -> tuple:
+    return (scenario.treatments, tuple(r.index for r in scenario.treatments), float(scenario.duration_days))
+
+
+def _expansion_reads(scenario: Scenario, base: np.ndarray) -> list[str]:
+    """Names of the parameters that :func:`simbev.protocol.dosing.expand` reads for this scenario."""
+    key = _treatments_key(scenario)
+    if key not in _READS:
+        reads = _RecordingParams(zip(PARAMETER_NAMES, base))
+        expand(scenario.treatments, reads, float(scenario.duration_days))
+        _READS[key] = sorted(reads.read)
+    return _READS[key]
+
+
+
+def _cached_schedule(scenario: Scenario, key: tuple, vec: np.ndarray, t_end: float):
+    """(applied doses, dropped doses, schedule) of a scenario for the dose-expansion parameter
+    values ``key``, kept for the next batch in this process (a long dosing regimen takes
+    milliseconds to expand)."""
+    full = (_treatments_key(scenario), key)
+    hit = _SCHEDULES.get(full)
+    if hit is None:
+        applied, dropped = select_doses(scenario, dict(zip(PARAMETER_NAMES, vec)), (), 0.0, None)
+        hit = (applied, dropped, schedule(0.0, t_end, applied))
+        if len(_SCHEDULES) > 64:
+            _SCHEDULES.clear()
+        _SCHEDULES[full] = hit
+    return hit
+
+
+def _run_job(job: _Job) -> list[EnsembleRow]:
+    """Rows of one batch of samples, in order. Never raises for a bad sample."""
+    settings = SolverSettings(rtol=job.rtol, atol_scale=job.atol_scale, max_step=job.max_step)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # a diverging sample says so in its row
+        mod = _load_kernel() if job.use_fast else None
+        if mod is None:
+            return _run_job_reference(job, settings)
+        scenario = job.scenario
+        pset = resolve_parameters(scenario, None)
+        base = np.array([pset[n] for n in PARAMETER_NAMES], dtype=float)
+        y0 = pset.initial_state(scenario.initial_conditions)
+        t_end = snap(float(scenario.duration_days))
+        out = output_grid(output_times(0.0, t_end, scenario.output_every_days), 0.0, t_end)
+        rows: list[EnsembleRow | None] = [None] * len(job.samples)
+        vectorise = _Vectoriser(base)
+        # One dose schedule per group of samples that agree on the parameters dose expansion
+        # reads (found by watching it read them: body weight and molecular weights).
+        key_index = [_PARAM_INDEX[n] for n in _expansion_reads(scenario, base)]
+        groups: dict[tuple, list[tuple[int, np.ndarray]]] = {}
+        for k, sample in enumerate(job.samples):
+            try:
+                vec = vectorise(sample)
+            except (KeyError, ValueError, TypeError) as exc:
+                rows[k] = _failed(job.start + k, exc)
+                continue
+            groups.setdefault(tuple(vec[key_index]), []).append((k, vec))
+        for key, members in groups.items():
+            P = np.array([vec for _, vec in members])
+            try:
+                applied, dropped, sched = _cached_schedule(scenario, key, P[0], t_end)
+                Y, info = _run_kernel(mod, P, np.repeat(y0[None, :], len(members), axis=0), sched, out, settings)
+            except Exception as exc:  # noqa: BLE001
+                for k, _ in members:
+                    rows[k] = _failed(job.start + k, exc)
+                continue
+            batch_derived = derived(np.moveaxis(Y, 1, 0))  # name -> (samples, outputs)
+            for m, (k, _) in enumerate(members):
+                index = job.start + k
+                if info[m, _K.INFO_STATUS] != _K.OK:
+                    rows[k] = EnsembleRow(index, "failed", {}, f"SimulationError: {_failure_text(info[m])} at "
+                                          f"t = {info[m, _K.INFO_T_FAIL]:.6g} day", int(info[m, _K.INFO_ACCEPTED]))
+                    continue
+                keep = index in job.keep
+                if keep:  # a full Result, as simulate() returns it
+                    sample_pset = resolve_parameters(scenario, job.samples[k])
+                    stats = _stats(info[m], sched.t.size)
+                    result = Result(time=out.copy(), states=Y[m].copy(), scenario_name=scenario.name,
+                                    parameters=sample_pset, doses=applied, dropped_doses=dropped,
+                                    solver=_solver_record(settings, True), stats={**stats.as_dict(), **stats.extra},
+                                    initial_bev_nmol=float(bev_amount_nmol(y0, sample_pset)))
+                else:
+                    # Only for the metrics, which read times, outputs and doses: no ParameterSet
+                    # is built per sample (that would cost more than the integration).
+                    result = _GridResult(out, Y[m], applied, dropped, {name: values[m] for name, values in
+                                                                        batch_derived.items()},
+                                         int(info[m, _K.INFO_ACCEPTED]), scenario.name)
+                rows[k] = _row(index, result, job.metrics, keep)
+    return rows
+
+
+def ensemble(scenario: Scenario, samples: Iterable[Sample],
+             metrics: Sequence[str] = _metrics.RESPONSE_METRICS, *, settings: SolverSettings | None = None,
+             workers: int = 1, batch_size: int = 32, trajectories: Iterable[int] = (),
+             fast: bool = True) -> Iterator[EnsembleRow]:
+    """Run ``scenario`` once per sample of parameter overrides; yield one row per sample.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Species, horizon, overrides, treatments, output grid. Each sample's values override its
+        parameters, as ``simbev.simulate(scenario, parameters=sample)`` would.
+    samples : iterable of mappings ``{parameter name: value}``
+        Consumed lazily, ``batch_size`` at a time: a generator of any length is fine.
+    metrics : metric names
+        Anything :func:`simbev.analysis.metrics.compute` accepts, computed on the scenario's output grid.
+    settings : SolverSettings
+        ``rtol``, ``atol_scale`` and ``max_step`` are honoured (``method`` is not).
+    workers : int
+        Worker processes; 1 runs in this process.
+    batch_size : int
+        Samples per compiled call (and per task sent to a worker).
+    trajectories : sample indices
+        The rows of these samples carry their full :class:`~simbev.result.Result`.
+    fast : bool
+        False runs the reference path (same rows, slowly), for checks.
+
+    Yields
+    ------
+    EnsembleRow, in sample order. At most ``2 * workers`` batches are in flight and finished
+    rows are handed over at once, so memory does not grow with the number of samples.
+    The rows do not depend on ``workers`` or ``batch_size``.
+    """
+    settings = settings or SolverSettings()
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    use_fast = bool(fast) and compile_kernel()  # before any worker starts: they inherit or load it
+    keep = frozenset(int(i) for i in trajectories)
+    metrics = tuple(metrics)
+    for name in metrics:  # an unknown name would fail every row: refuse it now
+        if name not in _metrics.METRICS and not _metrics._AT.match(name):
+            raise KeyError(_metrics._unknown(name))
+
+    def jobs() -> Iterator[_Job]:
+        start, chunk = 0, []
+        for sample in samples:
+            chunk.append(dict(sample))
+            if len(chunk) == batch_size:
+                yield _Job(scenario, start, tuple(chunk), metrics, settings.rtol, settings.atol_scale,
+                           settings.max_step, keep, use_fast)
+                start += len(chunk)
+                chunk = []
+        if chunk:
+            yield _Job(scenario, start, tuple(chunk), metrics, settings.rtol, settings.atol_scale,
+                       settings.max_step, keep, use_fast)
+
+    if workers == 1:
+        for job in jobs():
+            yield from _run_job(job)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: dict = {}
+        finished_rows: dict[int, list[EnsembleRow]] = {}
+        next_start = 0
+        source = jobs()
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < 2 * workers:
+                job = next(source, None)
+                if job is None:
+                    exhausted = True
+                else:
+                    pending[pool.submit(_run_job, job)] = job.start
+            if not pending:
+                break
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                finished_rows[pending.pop(future)] = future.result()
+            while next_start in finished_rows:
+                rows = finished_rows.pop(next_start)
+                yield from rows
+                next_start += len(rows)
