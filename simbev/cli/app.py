@@ -329,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .sweep import add_sweep_subcommand
     add_sweep_subcommand(sub)
+    from .trial import add_subcommands as add_trial_subcommands
+    add_trial_subcommands(sub)
     return parser
 
 

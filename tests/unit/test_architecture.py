@@ -35,8 +35,11 @@ ALLOWED = {
     "plotting": {"model", "analysis", "errors"},
     "sweeps": {"model", "parameters", "protocol", "scenario", "solvers", "result", "simulation", "analysis",
                "plotting", "errors"},
+    # virtual trials: screening through the ensemble into the sweeps' store, read-outs, figures
+    "trial": {"model", "parameters", "protocol", "scenario", "solvers", "result", "analysis", "plotting", "sweeps",
+              "errors"},
     "cli": {"model", "parameters", "protocol", "scenario", "solvers", "result", "simulation", "analysis",
-            "plotting", "sweeps", "formats", "errors"},
+            "plotting", "sweeps", "formats", "trial", "errors"},
 }
 
 
