@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-__all__ = ["add_subcommands", "cmd_trial", "cmd_population_build"]
+__all__ = ["add_subcommand", "cmd_trial", "cmd_population_build"]
 
 DEFAULT_POPULATION = "kreisl2009"
 
@@ -29,7 +29,7 @@ def _workers(text: str) -> int:
     return n
 
 
-def add_subcommands(sub) -> None:
+def add_subcommand(sub) -> None:
     """Register ``trial`` and ``population`` on an argparse subparsers object."""
     p = sub.add_parser("trial", help="run a virtual population on one or more regimens (arms)",
                        description="Run a calibrated virtual population on each scenario's regimen (several "
