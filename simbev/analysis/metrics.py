@@ -200,7 +200,7 @@ def unit_of(name: str, result=None) -> str:
         return METRICS[name].unit
     m = _AT.match(name)
     if m and result is not None:
-        return result.units().get(m["name"], "")
+        return result.units.get(m["name"], "")
     raise KeyError(_unknown(name))
 
 

@@ -72,7 +72,7 @@ def plot_tumor_burden(result, ax=None, logy: bool = False):
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
-    units = result.units()
+    units = result.units
     t = result.time
     n, h = result["tumor_normoxic"], result["tumor_hypoxic"]
     ax.stackplot(t, n, h, colors=[NORMOXIC_COLOR, HYPOXIC_COLOR], alpha=0.8,
@@ -127,10 +127,10 @@ _QUANTITY = {"mm^3": "volume", "nM": "concentration", "mM": "concentration", "1"
 def plot_compartments(result, figsize=(14, 11)):
     """A 3 x 3 grid of panels, one per process: tumor cells, vasculature, VEGF and MIF,
     macrophages, glucose and lactate, mTOR and GLUT2, free bevacizumab, bevacizumab complexes,
-    mTOR inhibitor. Every axis is labelled with its unit (from ``result.units()``); series of
+    mTOR inhibitor. Every axis is labelled with its unit (from ``result.units``); series of
     different units in one panel get a second y axis. Returns the Figure."""
     plt = _pyplot()
-    units = result.units()
+    units = result.units
     fig, axes = plt.subplots(3, 3, figsize=figsize, sharex=True, layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     t = result.time
@@ -227,7 +227,7 @@ def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
         2, 1, sharex=True, figsize=(9.5, 5.5 + 0.28 * n), layout="constrained",
         gridspec_kw={"height_ratios": [5.0, 0.45 + 0.28 * n]})
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    units = results[0].units()
+    units = results[0].units
 
     spans = sorted((s, e) for r in results for _, s, e in treatment_windows(r))
     merged: list[list[float]] = []

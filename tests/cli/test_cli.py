@@ -72,21 +72,24 @@ def test_run_exits_zero_and_writes_every_file(bev_run):
     status, out = bev_run
     assert status == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["compartments.png", "summary.json", "timeseries.csv", "tumor_burden.png"]
+    assert names == ["compartments.png", "summary.json", "timeseries.csv", "timeseries.schema.json",
+                     "tumor_burden.png"]
     assert leftovers(out.parent) == []
 
 
-def test_run_timeseries_has_units_line_and_every_column(bev_run):
+def test_run_timeseries_header_first_and_units_in_schema(bev_run):
+    """Guards against: a ``# units:`` line before the header, which pandas took as the header."""
+    import json
     _, out = bev_run
     with open(out / "timeseries.csv", encoding="utf-8") as fh:
-        first = fh.readline()
         rows = list(csv.reader(fh))
-    assert first.startswith("# units:")
     header = rows[0]
     assert header == ["time_days", *STATE_NAMES, *DERIVED_NAMES]
-    for name in header:  # every column has its unit stated on the comment line
-        assert f"{name} [" in first, name
-    assert "tumor_volume [mm^3]" in first
+    schema = json.loads((out / "timeseries.schema.json").read_text(encoding="utf-8"))
+    fields = {f["name"]: f for f in schema["fields"]}
+    assert list(fields) == header  # every column described, in order, each with a unit
+    assert all(f["unit"] and f["description"] for f in fields.values())
+    assert fields["tumor_volume"]["unit"] == "mm^3" and fields["time_days"]["unit"] == "day"
     data = np.array(rows[1:], dtype=float)
     # 60 days sampled every 0.5 day, both ends included
     np.testing.assert_array_equal(data[:, 0], np.arange(0, 60.25, 0.5))
@@ -226,10 +229,9 @@ def test_compare_writes_figure_and_metrics_table(tmp_path, capsys):
     untreated.write_text("name: control\nspecies: mouse\nduration_days: 12\n", encoding="utf-8")
     out = tmp_path / "cmp"
     assert cli.main(["compare", *map(str, arms), str(untreated), "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["comparison.png", "metrics.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["comparison.png", "metrics.csv", "metrics.schema.json"]
     assert (out / "comparison.png").read_bytes().startswith(PNG_MAGIC)
-    with open(out / "metrics.csv", encoding="utf-8") as fh:
-        assert fh.readline().startswith("# units:")
+    with open(out / "metrics.csv", encoding="utf-8") as fh:  # header first, units in the sidecar
         rows = list(csv.DictReader(fh))
     assert [r["arm"] for r in rows] == ["arm_a", "arm_b", "control"]
     assert rows[0]["treatment_start_day"] == "2.0" and rows[2]["treatment_start_day"] == ""
@@ -301,7 +303,7 @@ def test_python_m_simbev_run(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "o" + os.sep in proc.stdout
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
-        "compartments.png", "summary.json", "timeseries.csv", "tumor_burden.png"]
+        "compartments.png", "summary.json", "timeseries.csv", "timeseries.schema.json", "tumor_burden.png"]
 
 
 def test_python_m_simbev_bad_input_has_no_traceback(tmp_path):
