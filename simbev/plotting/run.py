@@ -81,7 +81,7 @@ def plot_tumor_burden(result, ax=None, logy: bool = False):
 
     start = _metrics.treatment_start(result)
     if start is not None:
-        nadir_day, nadir = _metrics.day_of_min(result), _metrics.min_tumor_volume(result)
+        nadir_day, nadir = _metrics.nadir_day(result), _metrics.min_tumor_volume(result)
         ax.plot([nadir_day], [nadir], marker="o", ms=7, mfc="white", mec="k", linestyle="none",
                 label=f"on-treatment nadir (day {nadir_day:g})")
     ttp = result.metrics(["time_to_progression"])["time_to_progression"]
@@ -246,7 +246,7 @@ def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
         c = colors[i % len(colors)]
         ax.plot(r.time, r["tumor_volume"], color=c, lw=1.8, label=label)
         if m.get("treatment_start_day") is not None and m.get("min_tumor_volume") is not None:
-            (h,) = ax.plot([m["day_of_min"]], [m["min_tumor_volume"]], marker="o", ms=7, mfc="white",
+            (h,) = ax.plot([m["nadir_day"]], [m["min_tumor_volume"]], marker="o", ms=7, mfc="white",
                            mec=c, mew=1.5, linestyle="none", zorder=4)
             marker_handles.setdefault("nadir", h)
         ttp = m.get("time_to_progression")
