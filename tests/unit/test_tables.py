@@ -81,3 +81,13 @@ def test_metrics_is_a_dict_computed_once(result):
     assert result.metrics is not m and result.metrics == m  # same values, from the cache
     assert result.metrics() == dict(m)  # the old call form still works
     assert result.metrics(["tumor_volume@2"])["tumor_volume@2"] == pytest.approx(result["tumor_volume"][2])
+
+
+def test_parameter_typo_in_simulate_is_an_input_error_with_a_suggestion():
+    """Guards against: a misspelt parameter in ``simulate`` raising a bare KeyError with no hint."""
+    scenario = simbev.Scenario(name="s", species="mouse", duration_days=1.0)
+    with pytest.raises(simbev.InputError) as info:
+        simbev.simulate(scenario, parameters={"mif_expresion": 0.2})
+    text = str(info.value)
+    assert "parameters.mif_expresion" in text and "did you mean 'mif_expression'" in text
+    assert isinstance(info.value, KeyError) and not text.startswith("'")  # old except KeyError still works
