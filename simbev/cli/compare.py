@@ -36,7 +36,8 @@ def cmd_compare(args) -> int:
 
     def write(d: Path):
         report.write_metrics_csv(d / "metrics.csv", labels, args.scenarios, scenarios, table, names)
-        fig = plotting.plot_comparison(results, table, labels=labels)
+        from ..simulation import dense
+        fig = plotting.plot_comparison([dense(r) for r in results], table, labels=labels)
         common.save(fig, d / "comparison.png")
         plt.close("all")
 

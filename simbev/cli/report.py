@@ -20,8 +20,19 @@ def _unit(name: str) -> str:
     return metrics.METRICS[name].unit if name in metrics.METRICS else "day"
 
 
-def _meaning(name: str) -> str:
+_SHORT = {"final_tumor_volume": "tumor volume at the end of the run",
+          "min_tumor_volume": "on-treatment nadir (whole run if untreated)",
+          "nadir_day": "day of the run of the nadir",
+          "treatment_start_day": "day of the run of the first dose",
+          "time_to_progression": "days since treatment start to +40 % over the running nadir",
+          "progression_day": "day of the run of progression",
+          "m2_m1_ratio_end": "M2:M1 macrophage ratio at the end"}
+
+
+def _meaning(name: str, short: bool = False) -> str:
     from ..analysis import metrics
+    if short and name in _SHORT:
+        return _SHORT[name]
     if name == "treatment_start_day":
         return "day of the run of the first applied dose; empty if untreated"
     return metrics.METRICS[name].description
@@ -29,8 +40,8 @@ def _meaning(name: str) -> str:
 
 def headline_table(values: dict) -> str:
     """``metric  value  unit  meaning`` for the :data:`HEADLINE` metrics in ``values``."""
-    rows = [[n, common.fmt(values.get(n)), _unit(n), _meaning(n)] for n in HEADLINE if n in values]
-    return common.table(rows, ["metric", "value", "unit", "meaning"])
+    rows = [[n, common.fmt(values.get(n)), _unit(n), _meaning(n, short=True)] for n in HEADLINE if n in values]
+    return common.table(rows, ["metric", "value", "unit", "meaning (- : never, or untreated)"])
 
 
 def metric_columns(names: Sequence[str]):

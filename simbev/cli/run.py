@@ -69,9 +69,11 @@ def write_run(scenario, result, directory: Path, scenario_file: str | None = Non
     with open(directory / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(summary(scenario, result, scenario_file), fh, indent=2, allow_nan=False)
         fh.write("\n")
-    ax = plotting.plot_tumor_burden(result)
+    from ..simulation import dense
+    fine = dense(result)  # figures from a dense solution: daily oral doses must not alias
+    ax = plotting.plot_tumor_burden(fine, metrics=result.metrics)  # marks agree with the table
     common.save(ax.figure, directory / "tumor_burden.png")
-    common.save(plotting.plot_compartments(result), directory / "compartments.png")
+    common.save(plotting.plot_compartments(fine), directory / "compartments.png")
     plt.close("all")
     return ["timeseries.csv", "timeseries.schema.json", "summary.json", "tumor_burden.png", "compartments.png"]
 

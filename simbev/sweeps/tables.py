@@ -12,7 +12,9 @@ import numpy as np
 
 from .designs import analyze
 from ..formats.tables import Column, write_table
-from ..plotting.sweep import plot_heatmap, plot_metric_vs_values, plot_morris, plot_progression_free, plot_sobol, plot_tumor_curves
+from ..plotting.labels import display_name
+from ..plotting.sweep import (dominant_factor, plot_heatmap, plot_metric_vs_values, plot_morris, plot_progression_free,
+                              plot_sobol, plot_tumor_curves)
 from ..analysis.survival import metric_matrix
 from .file import SENSITIVITY_NAME, Sweep
 from .store import SweepStore
@@ -119,11 +121,15 @@ def _write_analysis(store: SweepStore, sweep: Sweep, out: Path, outcome: SweepOu
                 save(f"heatmap_{_slug(metric)}{suffix}.png", plot_heatmap(rows, sweep, metric, a))
     traj = list(store.trajectories())
     if traj:
-        factor = sweep.factors[0]
-        values = {r["sample_id"]: r["values"].get(factor.name) for r in rows}
+        values = {r["sample_id"]: r["values"] for r in rows}
+        factor, share = dominant_factor(sweep.factors, [values.get(s, {}) for s, _, _, _ in traj],
+                                        [float(np.asarray(v)[-1]) for _, _, _, v in traj])
+        drugs = [r.drug for r in sweep.arms[0].scenario.treatments] if sweep.arms[0].scenario else None
+        note = (f"coloured by {display_name(factor.name, drugs)}: explains {share:.0%} of the spread of "
+                "log final volume" if len(sweep.factors) > 1 else "")
         save("tumor_curves.png", plot_tumor_curves(
-            [(arm_names[a], values[s], t, v) for s, a, t, v in traj], factor.name, factor.unit,
-            arm_names, log_color=factor.scale == "log"))
+            [(arm_names[a], values.get(s, {}).get(factor.name), t, v) for s, a, t, v in traj], factor.name,
+            factor.unit, arm_names, log_color=factor.scale == "log", drugs=drugs, note=note))
     if "time_to_progression" in sweep.metrics and (sweep.design == "cohort" or len(arm_names) > 1):
         curves = {}
         for a, name in enumerate(arm_names):
