@@ -215,7 +215,7 @@ def plot_compartments(result, figsize=None):
             ax.tick_params(labelbottom=True)
     given = [DRUG_STYLE[d]["label"].replace(" dose", "") + (" red" if d == "bevacizumab" else " blue")
              for d in DRUG_STYLE if any(e.drug == d for e in result.doses)]
-    note = f" (ticks along the top of each panel: dose times, {', '.join(given)})" if given else " (untreated)"
+    note = f" (ticks along the top of each panel: dose times, {', '.join(given)})" if given else " (no doses given)"
     fig.suptitle(f"{result.scenario_name}: model compartments{note}")
     return fig
 
