@@ -5,7 +5,7 @@ The public API: load a scenario, simulate it, read the result::
     import simbev
     scenario = simbev.load_scenario("configs/scenarios/bevacizumab_mouse.yaml")
     result = simbev.simulate(scenario)                      # or solver="compiled"
-    result["tumor_volume"], result.metrics()
+    result["tumor_volume"], result.metrics, result.units   # dicts; result.to_frame() with pandas
 
 The package is laid out by role (docs/architecture.md): ``model`` (equations), ``parameters``,
 ``protocol`` (dosing), ``scenario``, ``symbolic``, ``solvers``, ``analysis``, ``sweeps``,

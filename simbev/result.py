@@ -1,7 +1,7 @@
 """Result of a simulation: times, states, derived outputs, metadata."""
 from __future__ import annotations
 
-import csv
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,9 +11,31 @@ from .protocol.dosing import DoseEvent
 from .protocol.routes import INFUSION, ROUTE_TABLE
 from .parameters.parameter_set import ParameterSet
 from .scenario.core import Scenario
-from .model.states import (DERIVED_NAMES, DERIVED_UNITS, I_BEV_CENTRAL, I_BEV_ELIMINATED, I_BEV_MIF,
+from .formats.tables import Column, write_table
+from .model.states import (DERIVED, DERIVED_NAMES, STATES, DERIVED_UNITS, I_BEV_CENTRAL, I_BEV_ELIMINATED, I_BEV_MIF,
                      I_BEV_PERIPHERAL, I_BEV_VEGF, I_TUMOR_HYPOXIC, I_TUMOR_NORMOXIC, STATE_INDEX,
                      STATE_NAMES, STATE_UNITS, derived)
+
+
+class _Units(dict):
+    """A dict of units that can still be called as the old method ``result.units()``."""
+
+    def __call__(self) -> dict:
+        warnings.warn("Result.units is a mapping now; use result.units, not result.units()",
+                      DeprecationWarning, stacklevel=2)
+        return dict(self)
+
+
+class _Metrics(dict):
+    """The response metrics (a dict); called with names, ``result.metrics(["tumor_volume@28"])``,
+    it computes those (once per Result). ``result.metrics()`` returns the standard set."""
+
+    def __init__(self, values, compute):
+        super().__init__(values)
+        self._compute = compute
+
+    def __call__(self, names=None) -> dict:
+        return dict(self) if names is None else self._compute(names)
 
 
 def bev_amount_nmol(states: np.ndarray, parameters: ParameterSet) -> np.ndarray:
@@ -33,8 +55,9 @@ class Result:
 
     ``result.time`` (days), ``result["name"]`` for any state or derived output, ``to_csv``.
     ``metadata`` holds the scenario name, resolved parameters, solver settings and statistics;
-    ``scenario`` the :class:`~simbev.scenario.Scenario` that was run; ``metrics()`` its
-    response metrics.
+    ``scenario`` the :class:`~simbev.scenario.Scenario` that was run; ``metrics`` its
+    response metrics (a dict, computed once); ``units`` the unit of every column;
+    ``to_frame()`` a pandas DataFrame.
     """
 
     time: np.ndarray
@@ -54,10 +77,14 @@ class Result:
         self._derived = derived(self.states)
         self._metrics: dict = {}
 
-    def metrics(self, names=None) -> dict:
-        """Response metrics by name (default: the standard set of
-        :func:`simbev.analysis.metrics.response_metrics`); each is computed once per Result, so
-        the summary, the tables and the figures share the values."""
+    @property
+    def metrics(self) -> "_Metrics":
+        """The response metrics ``{name: value}`` (:func:`simbev.analysis.metrics.response_metrics`),
+        computed once per Result, so the summary, the tables and the figures share the values.
+        ``result.metrics(names)`` computes other metrics (e.g. ``"tumor_volume@28"``), also once."""
+        return _Metrics(self._metric_values(None), self._metric_values)
+
+    def _metric_values(self, names=None) -> dict:
         from .analysis import metrics as M
 
         if names is None:
@@ -80,8 +107,11 @@ class Result:
             return self._derived[name]
         raise KeyError(f"unknown output {name!r}; known: {', '.join(self.names)}")
 
-    def units(self) -> dict[str, str]:
-        return {"time_days": "day", **STATE_UNITS, **DERIVED_UNITS}
+    @property
+    def units(self) -> "_Units":
+        """``{column: unit}`` for ``time_days``, every state and derived output (a mapping;
+        calling it, ``result.units()``, still works but is deprecated)."""
+        return _Units({"time_days": "day", **STATE_UNITS, **DERIVED_UNITS})
 
     @property
     def final_state(self) -> np.ndarray:
@@ -125,21 +155,40 @@ class Result:
             "solver_statistics": self.stats,
             "doses": [d.as_dict() for d in self.doses],
             "dropped_doses": [d.as_dict() for d in self.dropped_doses],
-            "units": self.units(),
+            "units": dict(self.units),
         }
 
+    def columns(self) -> list[Column]:
+        """The columns of :meth:`to_csv` / :meth:`to_frame`: name, unit and meaning."""
+        return [Column("time_days", "day", "day of the run (days since the start of the simulation)"),
+                *(Column(i.name, i.unit, i.description) for i in STATES),
+                *(Column(d.name, d.unit, d.description) for d in DERIVED)]
+
     def to_csv(self, path) -> Path:
-        """Write the time series: a ``#`` comment line of units, then a header, then rows."""
-        path = Path(path)
-        columns = ["time_days", *STATE_NAMES, *DERIVED_NAMES]
+        """Write the time series: a header line, then one row per output time (floats exact), and
+        the units and meanings of the columns in the Table Schema sidecar
+        ``<name>.schema.json`` beside it (see :mod:`simbev.formats.tables`)."""
         data = np.vstack([self.time, self.states, *[self._derived[n] for n in DERIVED_NAMES]]).T
-        units = self.units()
-        tmp = path.with_name(path.name + ".part")
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            fh.write("# units: " + ", ".join(f"{c} [{units[c]}]" for c in columns) + "\n")
-            writer = csv.writer(fh)
-            writer.writerow(columns)
-            for row in data:
-                writer.writerow([repr(float(x)) for x in row])
-        tmp.replace(path)
-        return path
+        return write_table(path, self.columns(), data.tolist(), title=f"time series of {self.scenario_name}",
+                           description="every state and derived output at each output time")
+
+    def to_frame(self):
+        """The time series as a :class:`pandas.DataFrame` (needs pandas: ``pip install
+        'simbev[pandas]'``): columns as in :meth:`to_csv`, ``df.attrs["units"]`` maps each column
+        to its unit, ``df.attrs["scenario"]`` names the scenario."""
+        try:
+            import pandas as pd
+        except ImportError as err:
+            raise ImportError("Result.to_frame needs pandas: pip install 'simbev[pandas]'") from err
+        cols = self.columns()
+        data = np.vstack([self.time, self.states, *[self._derived[n] for n in DERIVED_NAMES]]).T
+        df = pd.DataFrame(data, columns=[c.name for c in cols])
+        df.attrs["units"] = {c.name: c.unit for c in cols}
+        df.attrs["scenario"] = self.scenario_name
+        return df
+
+    def __repr__(self) -> str:
+        treated = sorted({d.drug for d in self.doses}) or ["untreated"]
+        return (f"<Result {self.scenario_name!r}: {self.parameters.name}, {', '.join(treated)}, "
+                f"days {self.time[0]:g}-{self.time[-1]:g}, {len(self.time)} output times, "
+                f"{len(self.names)} outputs>")

@@ -5,11 +5,15 @@ where the event it measures never happens. They read only the sampled output gri
 (``result.time``), so a metric is exact for the series written to ``timeseries.csv``; a finer
 ``output_every_days`` resolves event times more finely.
 
-Times
-    *Treatment start* is the time of the first applied dose of any drug (``result.doses``);
-    an untreated run (no applied dose) is measured from its first output time instead.
-    ``day_of_min`` is an absolute day of the run; ``time_to_progression`` is counted in days
-    *since treatment start*.
+Times: the name says which clock
+    A name ending in ``_day`` is a *day of the run* (days since the simulation's start, the
+    clock of ``time_days`` in ``timeseries.csv``): ``nadir_day``, ``progression_day``,
+    ``treatment_start_day``. A name beginning ``time_to_`` counts *days since treatment
+    start*, the time of the first applied dose of any drug: ``time_to_progression``.
+    ``progression_day = treatment_start_day + time_to_progression``.
+    Metrics that need a treatment (``time_to_progression``, ``progression_day``) are ``None``
+    for an untreated run; the nadir of an untreated run is the minimum over the whole run.
+    ``day_of_min`` is the deprecated name of ``nadir_day`` (kept for one release).
 
 The registry :data:`METRICS` maps each name to ``(function, unit, description)``; sweeps and the
 CLI look metrics up there with :func:`compute`. :func:`response_metrics` is the standard set
@@ -72,15 +76,28 @@ def min_tumor_volume(result) -> float:
     return float(np.min(v))
 
 
-def day_of_min(result) -> float:
-    """Day (absolute, days since the start of the run) at which :func:`min_tumor_volume` is
-    reached; the earliest such output time if the minimum is attained more than once."""
+def nadir_day(result) -> float:
+    """Day of the run (days since the start of the simulation, not since treatment start) at
+    which :func:`min_tumor_volume` is reached; the earliest such output time if the minimum is
+    attained more than once."""
     t, v = _on_treatment(result)
     return float(t[int(np.argmin(v))])
 
 
+#: Deprecated name of :func:`nadir_day` (the name did not say which clock it reads).
+day_of_min = nadir_day
+
+
+def progression_day(result, margin: float = PROGRESSION_MARGIN) -> float | None:
+    """Day of the run at which the tumor progresses (:func:`time_to_progression` plus the day
+    of the first dose); ``None`` if it never progresses or the run is untreated."""
+    ttp = time_to_progression(result, margin)
+    return None if ttp is None else float(treatment_start(result) + ttp)
+
+
 def time_to_progression(result, margin: float = PROGRESSION_MARGIN) -> float | None:
-    """Days from treatment start to the first progression, or ``None`` if it never progresses.
+    """Days from treatment start (the first dose) to the first progression; ``None`` if it never
+    progresses, and ``None`` for an untreated run (no treatment to progress on).
 
     Progression is the first output time ``t`` *after* treatment start ``t0`` at which the
     tumour volume exceeds its running nadir by more than ``margin``::
@@ -89,8 +106,7 @@ def time_to_progression(result, margin: float = PROGRESSION_MARGIN) -> float | N
 
     The running nadir is the minimum reached so far, so progression is measured from the
     nadir attained before ``t``, not from the final one. ``t0`` is the first dose; the volume
-    at ``t0`` is the initial nadir (interpolated if ``t0`` is not an output time). For an
-    untreated run ``t0`` is the first output time and the start volume the initial nadir.
+    at ``t0`` is the initial nadir (interpolated if ``t0`` is not an output time).
     With the default ``margin = 0.40`` this is the volumetric analogue of RANO progression
     (+25 % in the bidimensional product, about +40 % in volume).
 
@@ -101,6 +117,8 @@ def time_to_progression(result, margin: float = PROGRESSION_MARGIN) -> float | N
     """
     if not (isinstance(margin, (int, float)) and math.isfinite(margin) and margin >= 0):
         raise ValueError(f"progression margin must be a finite number >= 0, got {margin!r}")
+    if treatment_start(result) is None:
+        return None
     t = np.asarray(result.time, dtype=float)
     v = np.asarray(result["tumor_volume"], dtype=float)
     t0 = reference_start(result)
@@ -173,21 +191,29 @@ METRICS: dict[str, Metric] = {
     "final_tumor_volume": Metric(final_tumor_volume, "mm^3", "tumour volume at the end of the run"),
     "min_tumor_volume": Metric(min_tumor_volume, "mm^3",
                                "on-treatment minimum (nadir) of the tumour volume, at or after the first dose"),
-    "day_of_min": Metric(day_of_min, "day", "day of the run at which the on-treatment minimum is reached"),
+    "nadir_day": Metric(nadir_day, "day", "day of the run (not since treatment start) at which the "
+                                          "on-treatment minimum is reached"),
     "time_to_progression": Metric(time_to_progression, "day",
-                                  "days from the first dose to the first output time at which the volume "
-                                  f"exceeds its running nadir by more than {PROGRESSION_MARGIN:.0%}; "
-                                  "null if never"),
+                                  "days since treatment start (the first dose) to the first output time at "
+                                  f"which the volume exceeds its running nadir by more than {PROGRESSION_MARGIN:.0%}; "
+                                  "null if never, and for an untreated run"),
+    "progression_day": Metric(progression_day, "day", "day of the run at which the tumor progresses "
+                                                      "(treatment_start_day + time_to_progression); null if never "
+                                                      "or untreated"),
     "m2_m1_ratio_end": Metric(m2_m1_ratio_end, "1", "M2:M1 macrophage ratio at the end of the run"),
     "mif_end": Metric(mif_end, "nM", "free tumour MIF at the end of the run"),
     "hypoxic_fraction_end": Metric(hypoxic_fraction_end, "1", "hypoxic fraction of the tumour at the end of the run"),
     "macrophage_total_end": Metric(macrophage_total_end, "1e6 cells", "M1 + M2 macrophages at the end of the run"),
     "tumor_volume_auc": Metric(tumor_volume_auc, "mm^3*day", "area under the tumour-volume curve over the run"),
+    "day_of_min": Metric(day_of_min, "day", "deprecated name of nadir_day (day of the run of the on-treatment minimum)"),
 }
+
+#: Deprecated metric names -> their new names (kept for one release in summary.json and sweep files).
+DEPRECATED: dict[str, str] = {"day_of_min": "nadir_day"}
 
 #: The standard set written to ``summary.json`` and ``metrics.csv``.
 RESPONSE_METRICS: tuple[str, ...] = (
-    "final_tumor_volume", "min_tumor_volume", "day_of_min", "time_to_progression",
+    "final_tumor_volume", "min_tumor_volume", "nadir_day", "time_to_progression", "progression_day",
     "m2_m1_ratio_end", "mif_end", "hypoxic_fraction_end",
 )
 
@@ -200,14 +226,15 @@ def unit_of(name: str, result=None) -> str:
         return METRICS[name].unit
     m = _AT.match(name)
     if m and result is not None:
-        return result.units().get(m["name"], "")
+        return result.units.get(m["name"], "")
     raise KeyError(_unknown(name))
 
 
 def _unknown(name: str) -> str:
-    close = difflib.get_close_matches(name, list(METRICS), n=1)
+    known = [m for m in METRICS if m not in DEPRECATED]
+    close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return (f"unknown metric {name!r}{hint} Known: {', '.join(METRICS)}, "
+    return (f"unknown metric {name!r}{hint} Known: {', '.join(known)}, "
             f"or '<output>@<day>' (e.g. 'tumor_volume@28')")
 
 

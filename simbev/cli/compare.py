@@ -1,11 +1,10 @@
 """``simbev compare``: run several scenarios; write comparison.png and metrics.csv."""
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
-from . import common
+from . import common, report
 from .common import EXIT_OK
 
 __all__ = ["add_subcommand", "cmd_compare"]
@@ -28,7 +27,7 @@ def cmd_compare(args) -> int:
     plt = common.pyplot()
     scenarios = [common.load(p) for p in args.scenarios]  # all inputs checked before any run
     results = [common.simulate(s) for s in scenarios]
-    table = [r.metrics() for r in results]  # computed once per result, shared with the figure
+    table = [r.metrics for r in results]  # computed once per result, shared with the figure
     labels = [s.name for s in scenarios]
     if len(set(labels)) < len(labels):  # disambiguate arms of the same name by their file
         labels = [f"{s.name} ({Path(p).name})" for s, p in zip(scenarios, args.scenarios)]
@@ -36,22 +35,18 @@ def cmd_compare(args) -> int:
     out = Path(args.out) if args.out else Path("results") / "compare"
 
     def write(d: Path):
-        with open(d / "metrics.csv", "w", newline="", encoding="utf-8") as fh:
-            fh.write("# units: " + ", ".join(
-                f"{n} [{metrics.METRICS[n].unit if n in metrics.METRICS else 'day'}]" for n in names)
-                + f"; time_to_progression: +{metrics.PROGRESSION_MARGIN:.0%} over running nadir, "
-                  "days since first dose, empty if never\n")
-            w = csv.writer(fh)
-            w.writerow(["arm", "scenario_file", "species", *names])
-            for label, s, p, m in zip(labels, scenarios, args.scenarios, table):
-                w.writerow([label, p, s.species, *("" if m[n] is None else repr(float(m[n])) for n in names)])
-        fig = plotting.plot_comparison(results, table, labels=labels)
+        report.write_metrics_csv(d / "metrics.csv", labels, args.scenarios, scenarios, table, names)
+        from ..simulation import dense
+        fig = plotting.plot_comparison([dense(r) for r in results], table, labels=labels)
         common.save(fig, d / "comparison.png")
         plt.close("all")
 
+    for s, r in zip(scenarios, results):
+        report.warn_dropped_doses("compare", s, r)
     common.staged(out, write)
-    header = ["arm", *names]
+    header = ["arm", *(f"{n} [{report._unit(n)}]" if report._unit(n) != "1" else n for n in names)]
     rows = [[label, *(common.fmt(m[n]) for n in names)] for label, m in zip(labels, table)]
     print(common.table(rows, header))
-    print(f"\nwrote {out}{os.sep} (metrics.csv, comparison.png)")
+    print("(_day: day of the run; time_to_progression: days since the first dose; - : never, or untreated)")
+    print(f"\nwrote {out}{os.sep} (metrics.csv, metrics.schema.json, comparison.png)")
     return EXIT_OK

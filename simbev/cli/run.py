@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from . import common
+from . import common, report
 from .common import EXIT_OK
 
 __all__ = ["add_subcommand", "cmd_run", "summary", "write_run"]
@@ -38,9 +38,16 @@ def summary(scenario, result, scenario_file: str | None = None) -> dict:
         "initial_condition_overrides": dict(scenario.initial_conditions),
         "treatments": [{k: v for k, v in dataclasses.asdict(r).items() if k != "index"}
                        for r in scenario.treatments],
-        "response_metrics": result.metrics(),
+        # deprecated keys (old name -> new name) stay for one release, with the same value
+        "response_metrics": {**result.metrics,
+                             **{old: result.metrics.get(new) for old, new in metrics.DEPRECATED.items()}},
         "response_metric_units": {**{k: metrics.METRICS[k].unit for k in metrics.RESPONSE_METRICS},
-                                  "treatment_start_day": "day"},
+                                  "treatment_start_day": "day",
+                                  **{old: metrics.METRICS[old].unit for old in metrics.DEPRECATED}},
+        "response_metric_clocks": "names ending in _day: day of the run; time_to_*: days since treatment "
+                                  "start (the first dose)",
+        "deprecated_keys": {f"response_metrics.{old}": f"response_metrics.{new}"
+                            for old, new in metrics.DEPRECATED.items()},
         "progression_margin": metrics.PROGRESSION_MARGIN,
         "progression_definition": metrics.METRICS["time_to_progression"].description,
         "bev_mass_balance_residual": result.bev_mass_balance_residual(),
@@ -62,11 +69,13 @@ def write_run(scenario, result, directory: Path, scenario_file: str | None = Non
     with open(directory / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(summary(scenario, result, scenario_file), fh, indent=2, allow_nan=False)
         fh.write("\n")
-    ax = plotting.plot_tumor_burden(result)
+    from ..simulation import dense
+    fine = dense(result)  # figures from a dense solution: daily oral doses must not alias
+    ax = plotting.plot_tumor_burden(fine, metrics=result.metrics)  # marks agree with the table
     common.save(ax.figure, directory / "tumor_burden.png")
-    common.save(plotting.plot_compartments(result), directory / "compartments.png")
+    common.save(plotting.plot_compartments(fine), directory / "compartments.png")
     plt.close("all")
-    return ["timeseries.csv", "summary.json", "tumor_burden.png", "compartments.png"]
+    return ["timeseries.csv", "timeseries.schema.json", "summary.json", "tumor_burden.png", "compartments.png"]
 
 
 def cmd_run(args) -> int:
@@ -74,6 +83,9 @@ def cmd_run(args) -> int:
     scenario = common.load(args.scenario)
     result = common.simulate(scenario)
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    common.staged(out, lambda d: write_run(scenario, result, d, args.scenario))
-    print(f"wrote {out}{os.sep} (timeseries.csv, summary.json, tumor_burden.png, compartments.png)")
+    report.warn_dropped_doses("run", scenario, result)
+    files = common.staged(out, lambda d: write_run(scenario, result, d, args.scenario))
+    print(f"{scenario.name}: {scenario.species}, {common.fmt(scenario.duration_days)} days")
+    print(report.headline_table(result.metrics))
+    print(f"\nwrote {out}{os.sep} ({', '.join(files)})")
     return EXIT_OK

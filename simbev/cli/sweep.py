@@ -48,6 +48,6 @@ def cmd_sweep(args) -> int:
           f"with {result.executor} in {result.elapsed_s:.1f} s")
     for note in result.notes:
         print(f"note: {note}")
-    files = [RESULTS_NAME, STORE_NAME] + ([SENSITIVITY_NAME] if (out / SENSITIVITY_NAME).exists() and result.sensitivity else [])
+    files = [RESULTS_NAME, "results.schema.json", STORE_NAME] + ([SENSITIVITY_NAME] if (out / SENSITIVITY_NAME).exists() and result.sensitivity else [])
     print(f"wrote {out}{os.sep} ({', '.join(files + [p.name for p in result.figures])})")
     return 0

@@ -7,6 +7,8 @@ plausible range ``[low, high]``.
 """
 from __future__ import annotations
 
+import difflib
+
 import functools
 import math
 from dataclasses import dataclass, field, replace
@@ -15,6 +17,7 @@ from typing import Iterator, Mapping
 
 import yaml
 
+from ..errors import InputError
 from ..model import PARAMETER_NAMES, ModelParameters
 from ..model.states import STATE_NAMES, pack
 
@@ -63,6 +66,20 @@ class Parameter:
     note: str = ""
 
 
+
+class UnknownParameterError(InputError, KeyError):
+    """A parameter name that is not in the set (e.g. a typo in ``simulate(..., parameters=...)``):
+    the message names the key, the nearest known name and ``simbev params``, as a scenario file's
+    error does. Still a ``KeyError`` for code that caught the old one."""
+
+    __str__ = Exception.__str__  # KeyError would quote the message
+
+    def __init__(self, key, known):
+        close = difflib.get_close_matches(str(key), list(known), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        super().__init__(None, None, f"parameters.{key}", key,
+                         f"a parameter name: one of the {len(known)} listed by `simbev params`{hint}")
+
 @dataclass(frozen=True)
 class ParameterSet:
     """An immutable, named set of :class:`Parameter` records plus default initial conditions."""
@@ -93,13 +110,15 @@ class ParameterSet:
         return {k: r.value for k, r in self.records.items()}
 
     def with_values(self, overrides: Mapping[str, float] | None = None) -> "ParameterSet":
-        """Return a copy with some values replaced. Unknown names raise ``KeyError``."""
+        """Return a copy with some values replaced. An unknown name raises
+        :class:`UnknownParameterError` (an :class:`~simbev.errors.InputError` and a ``KeyError``)
+        with the nearest known name, as a scenario file's ``parameters`` do."""
         if not overrides:
             return self
         records = dict(self.records)
         for key, value in overrides.items():
             if key not in records:
-                raise KeyError(f"unknown parameter {key!r}")
+                raise UnknownParameterError(key, records)
             value = float(value)
             if not math.isfinite(value):
                 raise ValueError(f"parameter {key!r} must be finite, got {value!r}")

@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..analysis import metrics as _metrics
+from .labels import axis_label, unit_text
 
 DRUG_STYLE = {
     "bevacizumab": {"color": "#d62728", "label": "bevacizumab dose"},
@@ -32,7 +33,14 @@ def unit_label(unit: str) -> str:
 
 
 def _axis_label(name: str, unit: str) -> str:
-    return f"{name} [{unit_label(unit)}]"
+    """Label of an axis showing output ``name`` (a key of the registry in :mod:`.labels`)."""
+    return axis_label(name, unit)
+
+
+def _legend_outside(ax, **kw):
+    """A legend to the right of ``ax``, outside the axes, so it never covers data."""
+    kw.setdefault("fontsize", "small")
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False, **kw)
 
 
 def _pyplot():
@@ -65,49 +73,53 @@ def mark_doses(ax, doses, drugs: Sequence[str] | None = None, legend: bool = Tru
     return artists
 
 
-def plot_tumor_burden(result, ax=None, logy: bool = False):
+def plot_tumor_burden(result, ax=None, logy: bool = False, metrics: Mapping | None = None):
     """Tumour volume (mm³) against days: normoxic and hypoxic cells stacked, the total as a
     line, doses as tick marks per drug along the top, the on-treatment nadir and (if any) the
-    progression time marked. Returns the Axes."""
+    progression time marked. ``metrics``: the response metrics to mark (default
+    ``result.metrics``; pass those of the table's output grid when ``result`` is a denser
+    re-run for drawing, so figure and table agree). Returns the Axes."""
     plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
-    units = result.units()
+        _, ax = plt.subplots(figsize=(10, 4.8), layout="constrained")
+    units = result.units
     t = result.time
     n, h = result["tumor_normoxic"], result["tumor_hypoxic"]
     ax.stackplot(t, n, h, colors=[NORMOXIC_COLOR, HYPOXIC_COLOR], alpha=0.8,
                  labels=["normoxic cells", "hypoxic cells"])
     ax.plot(t, result["tumor_volume"], color="k", lw=1.5, label="total tumor volume")
 
-    start = _metrics.treatment_start(result)
+    m = result.metrics if metrics is None else metrics
+    start = m.get("treatment_start_day")
     if start is not None:
-        nadir_day, nadir = _metrics.day_of_min(result), _metrics.min_tumor_volume(result)
+        nadir_day, nadir = m["nadir_day"], m["min_tumor_volume"]
         ax.plot([nadir_day], [nadir], marker="o", ms=7, mfc="white", mec="k", linestyle="none",
-                label=f"on-treatment nadir (day {nadir_day:g})")
-    ttp = result.metrics(["time_to_progression"])["time_to_progression"]
+                label=f"on-treatment nadir: day {nadir_day:g} of the run")
+    ttp = m.get("time_to_progression")
     if ttp is not None:
-        t_prog = _metrics.reference_start(result) + ttp
+        t_prog = start + ttp
         ax.plot([t_prog], [_metrics.value_at(result, "tumor_volume", t_prog)], marker="X", ms=10,
                 color="k", linestyle="none",
-                label=f"progression (+{_metrics.PROGRESSION_MARGIN:.0%} over nadir, day {t_prog:g})")
+                label=f"progression (+{_metrics.PROGRESSION_MARGIN:.0%} over nadir):\n"
+                      f"day {t_prog:g} of the run = {ttp:g} days after the first dose")
     mark_doses(ax, result.doses)
 
-    ax.set_xlabel(_axis_label("time", units["time_days"]))
-    ax.set_ylabel(_axis_label("tumor volume", units["tumor_volume"]))
+    ax.set_xlabel(_axis_label("time_days", units["time_days"]))
+    ax.set_ylabel(_axis_label("tumor_volume", units["tumor_volume"]))
     ax.set_xlim(t[0], t[-1])
     if logy:
         ax.set_yscale("log")
     else:
         ax.set_ylim(bottom=0, top=float(np.nanmax(result["tumor_volume"])) * 1.15)
-    ax.set_title(f"{result.scenario_name}: tumor burden", pad=14)
-    ax.legend(loc="upper left", fontsize="small", framealpha=0.9, bbox_to_anchor=(0.0, 0.9))
+    ax.set_title(f"{result.scenario_name}: tumor burden (ticks on top: dose times)", pad=14)
+    _legend_outside(ax)
     ax.grid(alpha=0.3)
     return ax
 
 
 # Panels of plot_compartments: (title, [(output, label), ...], log scale?)
 _PANELS = (
-    ("Tumour cells", [("tumor_normoxic", "normoxic"), ("tumor_hypoxic", "hypoxic"),
+    ("Tumor cells", [("tumor_normoxic", "normoxic"), ("tumor_hypoxic", "hypoxic"),
                       ("tumor_volume", "total")], False),
     ("Vasculature", [("vessel_capacity", "vessel capacity"), ("tumor_volume", "tumor volume")], False),
     ("VEGF and MIF (free)", [("vegf", "VEGF"), ("mif", "MIF")], True),
@@ -124,17 +136,38 @@ _QUANTITY = {"mm^3": "volume", "nM": "concentration", "mM": "concentration", "1"
              "1e6 cells": "count", "nmol": "amount"}
 
 
-def plot_compartments(result, figsize=(14, 11)):
-    """A 3 x 3 grid of panels, one per process: tumor cells, vasculature, VEGF and MIF,
-    macrophages, glucose and lactate, mTOR and GLUT2, free bevacizumab, bevacizumab complexes,
-    mTOR inhibitor. Every axis is labelled with its unit (from ``result.units()``); series of
-    different units in one panel get a second y axis. Returns the Figure."""
+def compartment_panels(result) -> list[tuple[str, list[tuple[str, str]], bool]]:
+    """The panels :func:`plot_compartments` draws for ``result``: those of a drug that was not
+    given are left out."""
+    given = {d.drug for d in result.doses}
+    keep = []
+    for title, series, log in _PANELS:
+        drug = ("mtor_inhibitor" if title.lower().startswith("mtor inhibitor")
+                else "bevacizumab" if title.lower().startswith("bevacizumab") else None)
+        if drug is None or drug in given:
+            keep.append((title, series, log))
+    return keep
+
+
+def plot_compartments(result, figsize=None):
+    """One panel per process: tumor cells, vasculature, VEGF and MIF, macrophages, glucose and
+    lactate, mTOR and GLUT2, free bevacizumab, bevacizumab complexes, mTOR inhibitor (panels of
+    drugs not given are left out). Every axis is labelled with its unit (from ``result.units``);
+    series of different units in one panel get a second y axis; each panel's legend sits above
+    it (outside the data); every panel has the dose times as ticks along its top edge.
+
+    Pass a result sampled finer than the dosing interval (:func:`simbev.simulation.dense`; the
+    command line does), or oral daily doses alias. Returns the Figure."""
     plt = _pyplot()
-    units = result.units()
-    fig, axes = plt.subplots(3, 3, figsize=figsize, sharex=True, layout="constrained")
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    units = result.units
+    panels = compartment_panels(result)
+    ncols = 3
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize or (14, 3.9 * nrows), sharex=True,
+                             layout="constrained", squeeze=False)
+    colors = ["#1f77b4", "#d95f02", "0.3"]  # dark enough on white; a dashed grey for totals
     t = result.time
-    for ax, (title, series, log) in zip(axes.flat, _PANELS):
+    for ax, (title, series, log) in zip(axes.flat, panels):
         first_unit = units[series[0][0]]
         twin = None
         handles = []
@@ -147,38 +180,43 @@ def plot_compartments(result, figsize=(14, 11)):
             if units[name] != first_unit:
                 if twin is None:
                     twin = ax.twinx()
-                    twin.set_ylabel(_axis_label(label, units[name]), color=style["color"])
+                    twin.set_ylabel(axis_label(name, units[name]), color=style["color"])
                     twin.tick_params(axis="y", colors=style["color"])
                 target = twin
             handles += target.plot(t, y, label=label, **style)
         if twin is not None:  # two units: each axis names its own series, in its colour
-            ax.set_ylabel(_axis_label(series[0][1], first_unit), color=handles[0].get_color())
+            ax.set_ylabel(axis_label(series[0][0], first_unit), color=handles[0].get_color())
             ax.tick_params(axis="y", colors=handles[0].get_color())
         else:
-            ax.set_ylabel(_axis_label(_QUANTITY.get(first_unit, "value"), first_unit))
+            quantity, u = _QUANTITY.get(first_unit, "value"), unit_text(first_unit)
+            ax.set_ylabel(f"{quantity} ({u})" if u else quantity)
         if log:
             positive = [result[name][result[name] > 0] for name, _ in series]
             ymin = min((float(np.min(p)) for p in positive if p.size), default=1.0)
             ax.set_yscale("log")
-            ax.set_ylim(bottom=ymin / 2)
+            ax.set_ylim(bottom=ymin / 2, top=ax.get_ylim()[1] * 3)  # headroom for the dose ticks
         else:
             for a in (ax, twin):
-                if a is not None:  # headroom for the dose ticks along the top
+                if a is not None:  # a line at 0 stays visible; headroom for the dose ticks
                     top = a.get_ylim()[1]
-                    a.set_ylim(0, top * 1.12 if top > 0 else 1.0)
-        if "bevacizumab" in title.lower() or "mtor inhibitor" in title.lower():
-            drug = "mtor_inhibitor" if "mtor inhibitor" in title.lower() else "bevacizumab"
-            mark_doses(ax, result.doses, drugs=[drug], legend=False)
-            if not any(d.drug == drug for d in result.doses):
-                ax.text(0.5, 0.5, "not given", transform=ax.transAxes, ha="center", va="center",
-                        color="0.5", fontsize="large")
-        ax.set_title(title, fontsize="medium")
-        ax.legend(handles=handles, fontsize="small", loc="best")
+                    top = top if top > 0 else 1.0
+                    a.set_ylim(-0.03 * top, top * 1.15)
+        mark_doses(ax, result.doses, legend=False)
+        ax.legend(handles=handles, title=title, fontsize="small", title_fontsize="medium",
+                  loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(handles), frameon=False,
+                  borderaxespad=0.2)
         ax.grid(alpha=0.3)
         ax.set_xlim(t[0], t[-1])
-    for ax in axes[-1]:
-        ax.set_xlabel(_axis_label("time", units["time_days"]))
-    fig.suptitle(f"{result.scenario_name}: model compartments (ticks on top: dose times)")
+    for ax in axes.flat[len(panels):]:
+        fig.delaxes(ax)
+    for k, ax in enumerate(axes.flat[:len(panels)]):
+        if k + ncols >= len(panels):  # the lowest panel of each column
+            ax.set_xlabel(_axis_label("time_days", units["time_days"]))
+            ax.tick_params(labelbottom=True)
+    given = [DRUG_STYLE[d]["label"].replace(" dose", "") + (" red" if d == "bevacizumab" else " blue")
+             for d in DRUG_STYLE if any(e.drug == d for e in result.doses)]
+    note = f" (ticks along the top of each panel: dose times, {', '.join(given)})" if given else " (no doses given)"
+    fig.suptitle(f"{result.scenario_name}: model compartments{note}")
     return fig
 
 
@@ -220,14 +258,14 @@ def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
     if not results:
         raise ValueError("plot_comparison needs at least one result")
     if metrics is None:
-        metrics = [r.metrics() for r in results]
+        metrics = [r.metrics for r in results]
     labels = list(labels) if labels is not None else [r.scenario_name for r in results]
     n = len(results)
     fig, (ax, strip) = plt.subplots(
-        2, 1, sharex=True, figsize=(9.5, 5.5 + 0.28 * n), layout="constrained",
+        2, 1, sharex=True, figsize=(12, 5.5 + 0.28 * n), layout="constrained",
         gridspec_kw={"height_ratios": [5.0, 0.45 + 0.28 * n]})
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    units = results[0].units()
+    units = results[0].units
 
     spans = sorted((s, e) for r in results for _, s, e in treatment_windows(r))
     merged: list[list[float]] = []
@@ -246,7 +284,7 @@ def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
         c = colors[i % len(colors)]
         ax.plot(r.time, r["tumor_volume"], color=c, lw=1.8, label=label)
         if m.get("treatment_start_day") is not None and m.get("min_tumor_volume") is not None:
-            (h,) = ax.plot([m["day_of_min"]], [m["min_tumor_volume"]], marker="o", ms=7, mfc="white",
+            (h,) = ax.plot([m["nadir_day"]], [m["min_tumor_volume"]], marker="o", ms=7, mfc="white",
                            mec=c, mew=1.5, linestyle="none", zorder=4)
             marker_handles.setdefault("nadir", h)
         ttp = m.get("time_to_progression")
@@ -276,9 +314,9 @@ def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
     if "progression" in marker_handles:
         handles.append(Line2D([], [], marker="X", color="0.5", mec="k", ms=9, linestyle="none"))
         texts.append(f"progression (+{_metrics.PROGRESSION_MARGIN:.0%} over running nadir)")
-    ax.legend(handles, texts, fontsize="small", loc="upper left", framealpha=0.9)
+    _legend_outside(ax, handles=handles, labels=texts)
 
-    ax.set_ylabel(_axis_label("tumor volume", units["tumor_volume"]))
+    ax.set_ylabel(_axis_label("tumor_volume", units["tumor_volume"]))
     if logy:
         ax.set_yscale("log")
     else:
@@ -291,7 +329,7 @@ def plot_comparison(results: Sequence, metrics: Sequence[Mapping] | None = None,
     for tick, i in zip(strip.get_yticklabels(), range(n - 1, -1, -1)):
         tick.set_color(colors[i % len(colors)])
     strip.set_ylim(-0.6, n - 0.4)
-    strip.set_xlabel(_axis_label("time", units["time_days"]))
+    strip.set_xlabel(_axis_label("time_days", units["time_days"]))
     strip.set_title("doses (red: bevacizumab, blue: mTOR inhibitor)", fontsize="x-small", loc="left")
     strip.grid(axis="x", alpha=0.3)
     return fig

@@ -9,8 +9,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..analysis.survival import kaplan_meier, metric_matrix
+from .labels import axis_label, display_name, number_format
 
-__all__ = ["plot_metric_vs_values", "plot_heatmap", "plot_tumor_curves", "plot_sobol", "plot_morris", "plot_progression_free"]
+__all__ = ["plot_metric_vs_values", "plot_heatmap", "plot_tumor_curves", "plot_sobol", "plot_morris",
+           "plot_progression_free", "dominant_factor"]
 
 
 # --- figures (matplotlib Figures; never shown) ---------------------------------------------------
@@ -22,8 +24,24 @@ def _figure(nrows=1, ncols=1, width=4.2, height=3.3, **kw):
     return fig, axes
 
 
-def _label(name: str, unit: str) -> str:
-    return f"{name} [{unit}]" if unit and unit != "1" else name
+def _drugs(sweep) -> list[str] | None:
+    """The drug of each ``treatments`` entry of the sweep's first arm (to name ``treatments.0.dose``)."""
+    try:
+        return [r.drug for r in sweep.arms[0].scenario.treatments]
+    except (AttributeError, IndexError):
+        return None
+
+
+def _cmap():
+    """viridis without its palest yellow end, so every line stays readable on white."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+    return ListedColormap(colormaps["viridis"](np.linspace(0.0, 0.82, 256)), name="viridis_dark")
+
+
+def _legend_outside(ax, **kw):
+    kw.setdefault("fontsize", 7)
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False, **kw)
 
 
 def _norm(values, log: bool):
@@ -44,10 +62,10 @@ def plot_metric_vs_values(rows: list[dict], sweep, metric: str):
     coloured by it); sampled designs and cohorts draw points. A time to progression that never
     happened is drawn at the follow-up time with an open marker.
     """
-    from matplotlib import colormaps
     factors = sweep.factors[:8]
     arms = sweep.arms
-    fig, axes = _figure(len(arms), len(factors))
+    drugs = _drugs(sweep)
+    fig, axes = _figure(len(arms), len(factors), width=5.2)
     unit = sweep.metric_units.get(metric, "")
     for a, arm in enumerate(arms):
         y, cens = metric_matrix(rows, sweep, metric, a)
@@ -60,35 +78,42 @@ def plot_metric_vs_values(rows: list[dict], sweep, metric: str):
                 if other:
                     g = other[0]
                     norm = _norm(g.values, log=True)
-                    cmap = colormaps["viridis"]
+                    cmap = _cmap()
                     for gv in g.values:
                         sel = np.array([values.get(i, {}).get(g.name) == gv for i in range(sweep.size)])
-                        order = np.argsort(x[sel])
-                        ax.plot(x[sel][order], y[sel][order], "-o", ms=3, color=cmap(norm(gv)),
-                                label=f"{g.name} = {gv:g}")
-                    ax.legend(fontsize=6)
+                        sel_ok = sel & ~cens  # censored values are drawn open, never joined
+                        order = np.argsort(x[sel_ok])
+                        ax.plot(x[sel_ok][order], y[sel_ok][order], "-o", ms=3, color=cmap(norm(gv)),
+                                label=f"{display_name(g.name, drugs)} = {gv:g}")
+                        ax.scatter(x[sel & cens], y[sel & cens], s=18, facecolors="white",
+                                   edgecolors=cmap(norm(gv)), zorder=3)
+                    _legend_outside(ax, title=axis_label(g.name, g.unit, drugs), title_fontsize=7)
                 else:
-                    order = np.argsort(x)
-                    ax.plot(x[order], y[order], "-o", ms=4, color="C0")
+                    order = np.argsort(x[~cens])
+                    ax.plot(x[~cens][order], y[~cens][order], "-o", ms=4, color="C0")
             else:
                 ax.scatter(x[~cens], y[~cens], s=9, color="C0", alpha=0.7, linewidths=0)
             if cens.any():
-                ax.scatter(x[cens], y[cens], s=14, facecolors="none", edgecolors="C3",
-                           label="no progression (follow-up)")
-                if j == 0:
-                    ax.legend(fontsize=6)
+                ax.scatter(x[cens], y[cens], s=18, facecolors="white", edgecolors="0.2", zorder=2,
+                           label="open: no progression by the end\n(drawn at the follow-up time)")
             if f.scale == "log" or (f.values and min(f.values) > 0 and max(f.values) / min(f.values) >= 20):
                 from matplotlib.ticker import NullFormatter
                 ax.set_xscale("log")
                 ax.xaxis.set_minor_formatter(NullFormatter())
                 if f.values:
                     ax.set_xticks(list(f.values), [f"{v:g}" for v in f.values])
-            ax.set_xlabel(_label(f.name, f.unit))
+            ax.set_xlabel(axis_label(f.name, f.unit, drugs))
             if j == 0:
-                ax.set_ylabel(_label(metric, unit))
+                ax.set_ylabel(axis_label(metric, unit))
             if len(arms) > 1:
                 ax.set_title(arm.name, fontsize=9)
-    fig.suptitle(f"{sweep.name}: {metric}", fontsize=10)
+            last = j == len(factors) - 1
+            if cens.any() and last and not ax.get_legend():
+                _legend_outside(ax)
+            elif cens.any() and last:  # the grid legend is there already: note the open markers below it
+                ax.text(1.02, 0.0, "open: no progression by the end", transform=ax.transAxes, fontsize=7,
+                        va="bottom")
+    fig.suptitle(f"{sweep.name}: {display_name(metric)}", fontsize=10)
     return fig
 
 
@@ -99,33 +124,42 @@ def plot_heatmap(rows: list[dict], sweep, metric: str, arm: int = 0):
     y, cens = metric_matrix(rows, sweep, metric, arm)
     grid = y.reshape(len(f1.values), len(f2.values))
     cgrid = cens.reshape(grid.shape)
-    fig, axes = _figure(width=5.5, height=4.2)
+    drugs = _drugs(sweep)
+    fig, axes = _figure(width=5.8, height=4.2)
     ax = axes[0][0]
-    image = ax.imshow(np.ma.masked_invalid(grid), origin="lower", aspect="auto", cmap="viridis")
+    finite = grid[np.isfinite(grid)]
+    # an honest scale: a quantity that cannot be negative starts at 0, so that a spread of
+    # 0.47-0.55 does not look like the whole range of colours
+    lo = 0.0 if finite.size and finite.min() >= 0 else (float(finite.min()) if finite.size else 0.0)
+    hi = float(finite.max()) if finite.size else 1.0
+    image = ax.imshow(np.ma.masked_invalid(grid), origin="lower", aspect="auto", cmap=_cmap(),
+                      vmin=lo, vmax=hi if hi > lo else lo + 1.0)
     ax.set_xticks(range(len(f2.values)), [f"{v:g}" for v in f2.values])
     ax.set_yticks(range(len(f1.values)), [f"{v:g}" for v in f1.values])
-    ax.set_xlabel(_label(f2.name, f2.unit))
-    ax.set_ylabel(_label(f1.name, f1.unit))
-    finite = grid[np.isfinite(grid)]
-    mid = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
+    ax.set_xlabel(axis_label(f2.name, f2.unit, drugs))
+    ax.set_ylabel(axis_label(f1.name, f1.unit, drugs))
+    fmt = number_format(finite)  # one number format for every cell
+    mid = (lo + hi) / 2
     for i in range(grid.shape[0]):
         for j in range(grid.shape[1]):
             v = grid[i, j]
-            text = "failed" if not np.isfinite(v) else (">" if cgrid[i, j] else "") + f"{v:.3g}"
+            text = "failed" if not np.isfinite(v) else (">" if cgrid[i, j] else "") + fmt.format(v)
             ax.text(j, i, text, ha="center", va="center", fontsize=7,
                     color="white" if np.isfinite(v) and v < mid else "black")
-    fig.colorbar(image, ax=ax, label=_label(metric, sweep.metric_units.get(metric, "")))
-    ax.set_title(f"{sweep.name} ({sweep.arms[arm].name})", fontsize=9)
+    fig.colorbar(image, ax=ax, label=axis_label(metric, sweep.metric_units.get(metric, "")))
+    note = " ('>': no progression by the end)" if cgrid.any() else ""
+    ax.set_title(f"{sweep.name} ({sweep.arms[arm].name}){note}", fontsize=9)
     return fig
 
 
 def plot_tumor_curves(curves: Sequence[tuple[str, Any, Any, Any]], factor: str, unit: str = "",
-                      arms: Sequence[str] | None = None, log_color: bool = False):
-    """Tumour-volume curves coloured by the value of ``factor``.
+                      arms: Sequence[str] | None = None, log_color: bool = False,
+                      drugs: Sequence[str] | None = None, note: str = ""):
+    """Tumor-volume curves coloured by the value of ``factor`` (choose the varied parameter
+    that explains most of the spread: :func:`dominant_factor`).
 
     ``curves``: ``(arm name, factor value, time, tumor volume)``; one panel per arm.
     """
-    from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.collections import LineCollection
     arms = list(arms or dict.fromkeys(c[0] for c in curves))
@@ -133,7 +167,7 @@ def plot_tumor_curves(curves: Sequence[tuple[str, Any, Any, Any]], factor: str, 
     if not log_color and values and all(isinstance(v, (int, float)) and v > 0 for v in values):
         log_color = max(values) / min(values) >= 20
     norm = _norm(values, log_color)
-    cmap = colormaps["viridis"]
+    cmap = _cmap()
     fig, axes = _figure(1, len(arms), width=4.5, height=3.5)
     for k, arm in enumerate(arms):
         ax = axes[0][k]
@@ -142,11 +176,37 @@ def plot_tumor_curves(curves: Sequence[tuple[str, Any, Any, Any]], factor: str, 
         if segs:
             ax.add_collection(LineCollection(segs, colors=cols, linewidths=0.9, alpha=0.85))
             ax.autoscale()
-        ax.set_xlabel("time [day]")
-        ax.set_ylabel("tumor volume [mm^3]")
+        ax.set_xlabel(axis_label("time_days", "day"))
+        ax.set_ylabel(axis_label("tumor_volume", "mm^3"))
         ax.set_title(arm if len(arms) > 1 else f"{len(segs)} samples", fontsize=9)
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=list(axes[0]), label=_label(factor, unit))
+    from matplotlib.ticker import FuncFormatter
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=list(axes[0]), label=axis_label(factor, unit, drugs))
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    bar.ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    if note:
+        fig.suptitle(note, fontsize=8)
     return fig
+
+
+def dominant_factor(factors, values: Sequence[Mapping[str, Any]], finals: Sequence[float]):
+    """The factor whose value explains most of the spread of ``finals`` (final tumor volumes,
+    one per curve; ``values``: each curve's varied values), by the share of the variance of
+    log volume explained by a straight line in the factor (in log for log-scaled factors).
+    Returns ``(factor, share)``."""
+    y = np.log(np.maximum(np.asarray(finals, dtype=float), 1e-12))
+    best, share = factors[0], -1.0
+    for f in factors:
+        x = np.asarray([float(v.get(f.name, np.nan)) if isinstance(v.get(f.name), (int, float)) else np.nan
+                        for v in values])
+        if getattr(f, "scale", "") == "log" and np.all(x[np.isfinite(x)] > 0):
+            x = np.log(x)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if ok.sum() < 3 or np.ptp(x[ok]) == 0 or np.ptp(y[ok]) == 0:
+            continue
+        r2 = float(np.corrcoef(x[ok], y[ok])[0, 1] ** 2)
+        if r2 > share:
+            best, share = f, r2
+    return best, max(share, 0.0)
 
 
 def _index_bars(results: Mapping[str, Mapping[str, dict]], series: Sequence[tuple[str, str | None, str]],
@@ -162,11 +222,11 @@ def _index_bars(results: Mapping[str, Mapping[str, dict]], series: Sequence[tupl
             err = np.abs(np.asarray(res[conf], dtype=float)) if conf else None
             ax.bar(x + (s - (len(series) - 1) / 2) * width, res[key], width, yerr=err, capsize=2,
                    label=label, color=f"C{s}")
-        ax.set_xticks(x, names, rotation=45, ha="right", fontsize=7)
+        ax.set_xticks(x, [display_name(n) for n in names], rotation=45, ha="right", fontsize=7)
         ax.axhline(0, color="0.5", lw=0.6)
-        ax.set_title(f"{metric}" + (f" ({arm})" if len(results) > 1 else ""), fontsize=9)
-        if k == 0:
-            ax.legend(fontsize=7)
+        ax.set_title(display_name(metric) + (f" ({arm})" if len(results) > 1 else ""), fontsize=9)
+        if k == len(cells) - 1:
+            _legend_outside(ax)
     fig.suptitle(title, fontsize=10)
     return fig
 
@@ -186,13 +246,14 @@ def plot_morris(results: Mapping[str, Mapping[str, dict]]):
                        "Morris elementary effects")
 
 
-def plot_progression_free(curves: Mapping[str, tuple[Any, Any]], horizon_label: str = "days since first dose"):
+def plot_progression_free(curves: Mapping[str, tuple[Any, Any]],
+                          horizon_label: str = "time since first dose (day)"):
     """Kaplan–Meier progression-free curves, one per arm.
 
     ``curves``: ``{arm: (times, events)}`` with ``events`` False where the patient had not
     progressed by the end of the run (censored at the follow-up time, marked ``+``).
     """
-    fig, axes = _figure(width=5.5, height=4.0)
+    fig, axes = _figure(width=8.0, height=4.0)
     ax = axes[0][0]
     for k, (arm, (times, events)) in enumerate(curves.items()):
         times = np.asarray(times, dtype=float)
@@ -209,6 +270,6 @@ def plot_progression_free(curves: Mapping[str, tuple[Any, Any]], horizon_label: 
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(horizon_label)
     ax.set_ylabel("progression-free fraction")
-    ax.legend(fontsize=7, loc="lower left")
+    _legend_outside(ax)
     ax.set_title("Progression-free survival (Kaplan–Meier; + = censored at end of run)", fontsize=9)
     return fig

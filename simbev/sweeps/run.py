@@ -9,8 +9,8 @@ design and what it varies; :func:`load_sweep` validates it into a :class:`Sweep`
     it finishes. Running the same sweep into the same ``OUT`` again resumes it.
 ``results.csv``
     Exported from the store at the end (atomically): ``sample_id``, ``arm`` (with several
-    arms), the varied values, the metrics, ``status`` and ``error``. A ``# units:`` comment
-    line comes first (``pandas.read_csv(path, skiprows=1)``).
+    arms), the varied values, the metrics, ``status`` and ``error``. The header is the first line
+    (``pandas.read_csv(path)``); units and meanings in ``results.schema.json``.
 ``sensitivity.csv``
     Sobol' or Morris indices per arm and metric (those designs only).
 figures (PNG)

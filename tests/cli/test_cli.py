@@ -72,21 +72,44 @@ def test_run_exits_zero_and_writes_every_file(bev_run):
     status, out = bev_run
     assert status == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["compartments.png", "summary.json", "timeseries.csv", "tumor_burden.png"]
+    assert names == ["compartments.png", "summary.json", "timeseries.csv", "timeseries.schema.json",
+                     "tumor_burden.png"]
     assert leftovers(out.parent) == []
 
 
-def test_run_timeseries_has_units_line_and_every_column(bev_run):
+def test_run_prints_headline_metrics_with_units(tmp_path, capsys):
+    scenario = short_scenario(tmp_path, "arm_a", days=12)
+    assert cli.main(["run", str(scenario), "--out", str(tmp_path / "o")]) == 0
+    printed = capsys.readouterr().out
+    line = next(l for l in printed.splitlines() if l.startswith("final_tumor_volume"))
+    assert "mm^3" in line.split()
+    assert any(l.startswith("time_to_progression") and "since treatment start" in l for l in printed.splitlines())
+
+
+def test_dose_after_the_end_is_a_warning_naming_regimen_and_day(tmp_path, capsys):
+    """Guards against: a dose scheduled after the end dropped silently (exit 0, no word)."""
+    path = tmp_path / "late.yaml"
+    path.write_text("name: late\nspecies: mouse\nduration_days: 10\ntreatments:\n"
+                    "  - {drug: bevacizumab, dose: 5 mg/kg, route: iv_bolus, start_day: 2, every_days: 3, doses: 4}\n",
+                    encoding="utf-8")
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "treatments[0] (bevacizumab)" in err and "day 11" in err
+
+
+def test_run_timeseries_header_first_and_units_in_schema(bev_run):
+    """Guards against: a ``# units:`` line before the header, which pandas took as the header."""
+    import json
     _, out = bev_run
     with open(out / "timeseries.csv", encoding="utf-8") as fh:
-        first = fh.readline()
         rows = list(csv.reader(fh))
-    assert first.startswith("# units:")
     header = rows[0]
     assert header == ["time_days", *STATE_NAMES, *DERIVED_NAMES]
-    for name in header:  # every column has its unit stated on the comment line
-        assert f"{name} [" in first, name
-    assert "tumor_volume [mm^3]" in first
+    schema = json.loads((out / "timeseries.schema.json").read_text(encoding="utf-8"))
+    fields = {f["name"]: f for f in schema["fields"]}
+    assert list(fields) == header  # every column described, in order, each with a unit
+    assert all(f["unit"] and f["description"] for f in fields.values())
+    assert fields["tumor_volume"]["unit"] == "mm^3" and fields["time_days"]["unit"] == "day"
     data = np.array(rows[1:], dtype=float)
     # 60 days sampled every 0.5 day, both ends included
     np.testing.assert_array_equal(data[:, 0], np.arange(0, 60.25, 0.5))
@@ -109,11 +132,15 @@ def test_run_summary_has_promised_keys(bev_run):
         assert set(entry) == {"value", "unit", "source"}, name
         assert entry["value"] == records[name].value and entry["unit"] == records[name].unit
     m = summary["response_metrics"]
-    for key in ("final_tumor_volume", "min_tumor_volume", "day_of_min", "time_to_progression"):
+    for key in ("final_tumor_volume", "min_tumor_volume", "nadir_day", "time_to_progression", "progression_day"):
         assert key in m
     assert m["final_tumor_volume"] > 0 and m["min_tumor_volume"] > 0
     assert m["treatment_start_day"] == 7.0
-    assert m["day_of_min"] >= 7.0
+    assert m["nadir_day"] >= 7.0
+    assert m["day_of_min"] == m["nadir_day"]  # deprecated alias, for one release
+    assert summary["deprecated_keys"] == {"response_metrics.day_of_min": "response_metrics.nadir_day"}
+    if m["time_to_progression"] is not None:
+        assert m["progression_day"] == m["treatment_start_day"] + m["time_to_progression"]
     assert summary["solver"]["method"]
     assert summary["solver_statistics"]["steps"] > 0
     assert 0 <= summary["bev_mass_balance_residual"] < 1e-6
@@ -227,18 +254,18 @@ def test_compare_writes_figure_and_metrics_table(tmp_path, capsys):
     untreated.write_text("name: control\nspecies: mouse\nduration_days: 12\n", encoding="utf-8")
     out = tmp_path / "cmp"
     assert cli.main(["compare", *map(str, arms), str(untreated), "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["comparison.png", "metrics.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["comparison.png", "metrics.csv", "metrics.schema.json"]
     assert (out / "comparison.png").read_bytes().startswith(PNG_MAGIC)
-    with open(out / "metrics.csv", encoding="utf-8") as fh:
-        assert fh.readline().startswith("# units:")
+    with open(out / "metrics.csv", encoding="utf-8") as fh:  # header first, units in the sidecar
         rows = list(csv.DictReader(fh))
     assert [r["arm"] for r in rows] == ["arm_a", "arm_b", "control"]
     assert rows[0]["treatment_start_day"] == "2.0" and rows[2]["treatment_start_day"] == ""
     for r in rows:
         assert float(r["final_tumor_volume"]) > 0
     printed = capsys.readouterr().out
-    for arm in ("arm_a", "arm_b", "control", "final_tumor_volume", "time_to_progression"):
+    for arm in ("arm_a", "arm_b", "control", "final_tumor_volume [mm^3]", "time_to_progression [day]"):
         assert arm in printed
+    assert rows[2]["time_to_progression"] == ""  # untreated: no time to progression
 
 
 def test_compare_with_one_bad_file_runs_nothing_and_writes_nothing(tmp_path, capsys):
@@ -302,7 +329,7 @@ def test_python_m_simbev_run(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "o" + os.sep in proc.stdout
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
-        "compartments.png", "summary.json", "timeseries.csv", "tumor_burden.png"]
+        "compartments.png", "summary.json", "timeseries.csv", "timeseries.schema.json", "tumor_burden.png"]
 
 
 def test_python_m_simbev_bad_input_has_no_traceback(tmp_path):

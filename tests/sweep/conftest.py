@@ -71,13 +71,11 @@ def sweep_file(folder):
 
 def _read_rows(path: Path) -> list[dict]:
     import csv
-    with open(path, encoding="utf-8") as fh:
-        first = fh.readline()
-        assert first.startswith("# units:")
+    with open(path, encoding="utf-8") as fh:  # header in the first line, units in the sidecar
         return list(csv.DictReader(fh))
 
 
 @pytest.fixture
 def read_rows():
-    """``read_rows(path)``: the rows of a results.csv (after its units line) as dicts."""
+    """``read_rows(path)``: the rows of a results.csv as dicts."""
     return _read_rows

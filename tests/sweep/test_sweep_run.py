@@ -165,7 +165,7 @@ def test_figures_of_a_two_dimensional_grid_and_arms(sweep_file, tmp_path):
     assert "progression_free.png" in names and "tumor_curves.png" in names
     for p in outcome.figures:
         assert p.stat().st_size > 1000
-    header = (out / "results.csv").read_text().splitlines()[1]
+    header = (out / "results.csv").read_text().splitlines()[0]
     assert header.startswith("sample_id,arm,treatments.0.dose,mif_expression,")
     assert load_sweep(sweep_file(textwrap.dedent(text))).n_tasks == 8
 

@@ -78,17 +78,25 @@ def test_volume_at_a_dose_between_outputs_is_the_initial_nadir():
     assert metrics.time_to_progression(r2) == pytest.approx(2.5, abs=1e-12)
 
 
-def test_untreated_run_is_measured_from_time_zero_with_start_volume_as_nadir():
-    v = [100, 90, 120, 127, 140]  # nadir 90 on day 1; 1.4 * 90 = 126 -> day 3
+def test_untreated_run_has_no_time_to_progression():
+    """Guards against: an untreated arm reported with a time to progression (3.5 days in the
+    shipped untreated scenario), a metric that needs a treatment to progress on."""
+    v = [100, 90, 120, 127, 140]  # would "progress" on day 3 if measured from day 0
     r = make_result(v)
     assert metrics.treatment_start(r) is None
     assert metrics.min_tumor_volume(r) == 90.0
-    assert metrics.day_of_min(r) == 1.0
-    assert metrics.time_to_progression(r) == 3.0
-    # monotone growth: the start volume is the nadir; 1.4 * 100 = 140 exceeded first by 150
+    assert metrics.nadir_day(r) == 1.0
+    assert metrics.time_to_progression(r) is None and metrics.progression_day(r) is None
     r2 = make_result([100, 120, 140, 150])
-    assert metrics.time_to_progression(r2) == 3.0
-    assert metrics.day_of_min(r2) == 0.0
+    assert metrics.time_to_progression(r2) is None
+    assert metrics.nadir_day(r2) == 0.0
+
+
+def test_progression_day_is_a_day_of_the_run():
+    r = make_result([100, 90, 80, 70, 75, 80, 90, 99], dose_times=[2.0])  # 99 > 98 on day 7
+    assert metrics.time_to_progression(r) == 5.0
+    assert metrics.progression_day(r) == 7.0
+    assert metrics.day_of_min is metrics.nadir_day  # the deprecated name reads the same clock
 
 
 def test_day_of_min_takes_the_first_of_equal_minima():
