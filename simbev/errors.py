@@ -44,16 +44,40 @@ class InputError(SimbevError, ValueError):
 
 
 class SimulationError(SimbevError, RuntimeError):
-    """The solver failed or produced a non-finite state. Says when, where and with what."""
+    """The solver failed or the state left its domain. Says when, in what state (the state at
+    that time, not the initial one), with which varied parameters, and what to try.
 
-    def __init__(self, message: str, time: float, state, parameters: dict):
+    ``varied`` (parameters that differ from the species' set) and ``hint`` may be added later
+    by the caller that knows them (:meth:`with_context`); the message stays one line.
+    """
+
+    DEFAULT_HINT = ("the parameters or doses drive the model out of the range it can be solved "
+                    "in; compare them with the plausible ranges of `simbev params`, or shorten "
+                    "duration_days")
+
+    def __init__(self, message: str, time: float, state, parameters: dict, varied: dict | None = None,
+                 hint: str | None = None, solver: str | None = None):
         from .model.states import STATE_NAMES
 
-        self.time = time
-        self.state = dict(zip(STATE_NAMES, map(float, state)))
+        self.reason = message
+        self.time = float(time)
+        self.state = dict(zip(STATE_NAMES, (float(getattr(x, "real", x)) for x in state)))
         self.parameters = parameters
-        worst = [f"{k}={v:.6g}" for k, v in self.state.items()]
-        super().__init__(f"{message} at t = {time:.6g} day; state: {', '.join(worst)}")
+        self.varied = dict(varied or {})
+        self.hint = hint or self.DEFAULT_HINT
+        self.solver = solver
+        state_text = ", ".join(f"{k}={v:.6g}" for k, v in self.state.items())
+        varied_text = (", ".join(f"{k}={v:g}" for k, v in self.varied.items()) if self.varied
+                       else "none")
+        by = f" ({solver} solver)" if solver else ""
+        super().__init__(f"{message}{by} at t = {self.time:.6g} day; state at that time: {state_text}; "
+                         f"varied parameters: {varied_text}; hint: {self.hint}")
+
+    def with_context(self, varied: dict | None = None, solver: str | None = None) -> "SimulationError":
+        """A copy naming the varied parameters and the solver."""
+        state = [self.state[k] for k in self.state]
+        return SimulationError(self.reason, self.time, state, self.parameters,
+                               {**self.varied, **(varied or {})}, self.hint, solver or self.solver)
 
 
 class ExportError(SimbevError, RuntimeError):

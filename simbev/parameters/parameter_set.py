@@ -17,6 +17,7 @@ import yaml
 
 from ..model import PARAMETER_NAMES, ModelParameters
 from ..model.states import STATE_NAMES, pack
+from .admissible import check_value
 
 SETS_DIR = Path(__file__).parent / "sets"
 SPECIES = ("mouse", "human")
@@ -93,16 +94,17 @@ class ParameterSet:
         return {k: r.value for k, r in self.records.items()}
 
     def with_values(self, overrides: Mapping[str, float] | None = None) -> "ParameterSet":
-        """Return a copy with some values replaced. Unknown names raise ``KeyError``."""
+        """Return a copy with some values replaced. Unknown names raise ``KeyError``; a value
+        outside its admissible range (:mod:`simbev.parameters.admissible`) raises
+        :class:`~simbev.parameters.admissible.InadmissibleValue` (a ``ValueError``)."""
         if not overrides:
             return self
         records = dict(self.records)
         for key, value in overrides.items():
             if key not in records:
                 raise KeyError(f"unknown parameter {key!r}")
-            value = float(value)
-            if not math.isfinite(value):
-                raise ValueError(f"parameter {key!r} must be finite, got {value!r}")
+            # the admissibility contract (admissible.py): the same rules as a scenario file's
+            value = check_value(key, records[key].unit, value)
             records[key] = replace(records[key], value=value)
         return ParameterSet(self.name, records, self.initial_conditions)
 
