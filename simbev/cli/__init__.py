@@ -1,4 +1,4 @@
-"""Command line: argument wiring over the Python API, one module per subcommand group.
+"""Command line: argument wiring over the Python API, one module per subcommand.
 ``main`` is the entry point (``simbev`` script and ``python -m simbev``).
 
 May import: everything; nothing imports it.

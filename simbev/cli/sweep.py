@@ -8,10 +8,10 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["add_sweep_subcommand", "cmd_sweep"]
+__all__ = ["add_subcommand", "add_sweep_subcommand", "cmd_sweep"]
 
 
-def add_sweep_subcommand(subparsers) -> Any:
+def add_subcommand(subparsers) -> Any:
     """Add ``simbev sweep`` to an argparse ``subparsers`` object; return its parser."""
     p = subparsers.add_parser(
         "sweep", help="parameter sweep / sensitivity analysis / virtual cohort",
@@ -26,6 +26,9 @@ def add_sweep_subcommand(subparsers) -> Any:
     p.add_argument("--retry-failed", action="store_true", help="run failed samples again when resuming")
     p.set_defaults(func=cmd_sweep)
     return p
+
+
+add_sweep_subcommand = add_subcommand  # the name tests and scripts used before every subcommand had one
 
 
 def cmd_sweep(args) -> int:

@@ -188,7 +188,8 @@ def test_simulation_error_exits_2_and_writes_nothing(tmp_path, monkeypatch, caps
     def failing(scenario):
         raise simbev.SimulationError("solver failed", 3.0, np.zeros(N_STATES), {})
 
-    monkeypatch.setattr(cli, "_simulate", failing)
+    from simbev.cli import common
+    monkeypatch.setattr(common, "simulate", failing)
     scenario = short_scenario(tmp_path)
     out = tmp_path / "out"
     assert cli.main(["run", str(scenario), "--out", str(out)]) == 2
