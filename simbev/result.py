@@ -134,12 +134,11 @@ class Result:
         columns = ["time_days", *STATE_NAMES, *DERIVED_NAMES]
         data = np.vstack([self.time, self.states, *[self._derived[n] for n in DERIVED_NAMES]]).T
         units = self.units()
-        tmp = path.with_name(path.name + ".part")
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        from .atomic import atomic_file
+        with atomic_file(path, "w", newline="") as fh:  # stage and rename
             fh.write("# units: " + ", ".join(f"{c} [{units[c]}]" for c in columns) + "\n")
             writer = csv.writer(fh)
             writer.writerow(columns)
             for row in data:
                 writer.writerow([repr(float(x)) for x in row])
-        tmp.replace(path)
         return path

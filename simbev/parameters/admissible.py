@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
+from ..errors import InputError
+
 __all__ = ["MAX_VALUE", "MAX_DOSE", "MAX_TOTAL_DOSES", "POSITIVE_UNITS", "POSITIVE_NAMES",
            "admissible_range", "check_value", "check_values", "InadmissibleValue"]
 
@@ -40,12 +42,13 @@ FRACTION_SUFFIXES = ("_fraction", "_bioavailability", "_partition", "_max_inhibi
                      "_fraction_basal", "_fraction_mif")
 
 
-class InadmissibleValue(ValueError):
+class InadmissibleValue(InputError):
     """A parameter value outside its admissible range; ``expected`` says what is admitted."""
 
     def __init__(self, name: str, value, expected: str):
-        self.name, self.value, self.expected = name, value, expected
-        super().__init__(f"parameter {name!r}: found {value!r}; expected {expected}")
+        self.name, self.value = name, value
+        super().__init__(key=f"parameters.{name}", found=value, expected=expected,
+                         message=f"parameter {name!r}: found {value!r}; expected {expected}")
 
 
 def admissible_range(name: str, unit: str) -> tuple[float, float, bool]:

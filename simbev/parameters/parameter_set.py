@@ -8,7 +8,6 @@ plausible range ``[low, high]``.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator, Mapping

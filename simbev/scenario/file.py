@@ -291,8 +291,8 @@ class _Checker:
         drug = self.choice(f"{path}.drug", item["drug"], DRUGS, "a drug")
         dose = self.quantity(f"{path}.dose", item["dose"], DOSE_UNITS, "10 mg/kg")
         if dose[0] < 0 or dose[0] > MAX_DOSE:
-            self.fail(f"{path}.dose", item["dose"], f"a dose >= 0 and <= {MAX_DOSE:g} with a unit, "
-                      "e.g. '10 mg/kg'")
+            self.fail(f"{path}.dose", item["dose"], "a dose >= 0 with a unit, e.g. '10 mg/kg' "
+                      f"(at most {MAX_DOSE:g} mg or mg/kg)")
         route = self.choice(f"{path}.route", item["route"], ALL_ROUTES, "a route")
         if route not in ROUTES[drug]:
             self.fail(f"{path}.route", route, f"a route for {drug}: one of {', '.join(ROUTES[drug])}")

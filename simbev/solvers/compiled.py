@@ -40,6 +40,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from ..atomic import write_text
 from ..errors import SimulationError
 from ..model import PARAMETER_NAMES, ModelParameters
 from ..model.states import ATOL, N_STATES, STATE_NAMES
@@ -122,9 +123,7 @@ def _load_kernel():
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.py"
     if not path.exists() or path.read_text(encoding="utf-8") != source:
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
-        tmp.write_text(source, encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, source)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -20,7 +20,7 @@ import warnings
 from scipy.integrate import BDF, Radau, odeint
 
 from .. import model
-from ..errors import SimulationError
+from ..errors import SimbevError, SimulationError
 from ..model.states import ATOL, N_STATES, STATE_NAMES
 from ..protocol.dosing import DoseEvent, snap
 from ..protocol.events import apply_jumps, event_schedule, infusion_rate, output_grid
@@ -185,7 +185,7 @@ def _rhs_reason(exc: BaseException) -> str:
     return f"the right-hand side is not finite ({type(exc).__name__})"
 
 
-class _OutOfDomain(ArithmeticError):
+class _OutOfDomain(SimbevError, ArithmeticError):
     """The right-hand side is complex or not finite at a state."""
 
 

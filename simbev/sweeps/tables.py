@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from ..atomic import atomic_file
 from .designs import analyze
 from ..plotting.sweep import plot_heatmap, plot_metric_vs_values, plot_morris, plot_progression_free, plot_sobol, plot_tumor_curves
 from ..analysis.survival import metric_matrix
@@ -38,12 +39,11 @@ def _cell(value: Any) -> str:
 
 
 def _write_atomic(path: Path, write: Callable[[Any], None], binary: bool = False) -> Path:
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb" if binary else "w", newline=None if binary else "", encoding=None if binary else "utf-8") as fh:
+    with atomic_file(path, "wb" if binary else "w", newline=None if binary else "",
+                     encoding=None if binary else "utf-8") as fh:
         write(fh)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
     return path
 
 

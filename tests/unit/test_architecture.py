@@ -22,20 +22,21 @@ PKG = Path(simbev.__file__).parent
 ALLOWED = {
     "errors": {"model"},   # SimulationError names the states in its message (model imports nothing)
     "model": set(),
+    "atomic": {"errors"},  # stage and rename: the one way every writer writes
     "parameters": {"model", "errors"},
     "protocol": {"model", "errors"},
     "scenario": {"model", "parameters", "protocol", "errors"},
     "symbolic": {"model", "errors"},
     "analysis": {"model", "errors"},
-    "result": {"model", "parameters", "protocol", "scenario", "analysis", "errors"},
-    "solvers": {"model", "parameters", "protocol", "scenario", "symbolic", "result", "analysis", "errors"},
+    "result": {"atomic", "model", "parameters", "protocol", "scenario", "analysis", "errors"},
+    "solvers": {"atomic", "model", "parameters", "protocol", "scenario", "symbolic", "result", "analysis", "errors"},
     "simulation": {"protocol", "scenario", "solvers"},
-    "formats": {"model", "parameters", "protocol", "scenario", "symbolic", "errors"},
+    "formats": {"atomic", "model", "parameters", "protocol", "scenario", "symbolic", "errors"},
     "analysis.findings": {"model", "parameters", "protocol", "scenario", "solvers", "result", "analysis", "errors"},
     "plotting": {"model", "analysis", "errors"},
-    "sweeps": {"model", "parameters", "protocol", "scenario", "solvers", "result", "simulation", "analysis",
+    "sweeps": {"atomic", "model", "parameters", "protocol", "scenario", "solvers", "result", "simulation", "analysis",
                "plotting", "errors"},
-    "cli": {"model", "parameters", "protocol", "scenario", "solvers", "result", "simulation", "analysis",
+    "cli": {"atomic", "model", "parameters", "protocol", "scenario", "solvers", "result", "simulation", "analysis",
             "plotting", "sweeps", "formats", "errors"},
 }
 
