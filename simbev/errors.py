@@ -16,6 +16,17 @@ class SimbevError(Exception):
     """Base of every error simbev raises on purpose."""
 
 
+def _one_line(text: str, limit: int = 80) -> str:
+    """At most the first line of ``text``, at most ``limit`` characters: a message quotes the
+    offending value, never a whole file."""
+    lines = text.splitlines() or [""]
+    first = lines[0]
+    short = first[:limit] + ("..." if len(first) > limit or len(lines) > 1 else "")
+    if text.startswith("<") and not short.endswith(">"):
+        short += ">"
+    return short
+
+
 class InputError(SimbevError, ValueError):
     """Bad input: names the file, line, key path, the value found and what was expected.
 
@@ -35,6 +46,8 @@ class InputError(SimbevError, ValueError):
             if key:
                 parts.append(str(key))
             text = []
+            if isinstance(found, str):
+                found = _one_line(found)
             if found is not None:
                 text.append(f"found {found!r}" if not isinstance(found, str) or not found.startswith("<") else f"found {found}")
             if expected is not None:

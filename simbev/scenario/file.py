@@ -43,6 +43,8 @@ ALL_ROUTES = tuple(dict.fromkeys(r for routes in ROUTES.values() for r in routes
 # Bounds that keep a valid file from asking for an unbounded amount of work or memory.
 MAX_DOSES = 100_000
 MAX_OUTPUT_TIMES = 1_000_000
+#: longest extends chain (the file itself included)
+MAX_EXTENDS_DEPTH = 16
 #: shortest infusion: the window must span many steps of the 1e-9 day time grid (3.6 s)
 MIN_INFUSION_HOURS = 1e-3
 
@@ -110,8 +112,19 @@ def _read(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Where]:
         raise InputError(file, line, "extends", _found(base_name),
                          "the path of a base scenario file, relative to this file")
     base_path = path.parent / base_name
-    resolved = base_path.resolve()
-    here = chain + (path.resolve(),)
+    if len(chain) + 1 >= MAX_EXTENDS_DEPTH:
+        raise InputError(file, line, "extends", base_name,
+                         f"a chain of at most {MAX_EXTENDS_DEPTH} files (each extends: adds one)")
+    try:
+        resolved = base_path.resolve(strict=True)
+        here = chain + (path.resolve(strict=True),)
+    except FileNotFoundError:
+        raise InputError(file, line, "extends", base_name,
+                         f"an existing scenario file (looked for {base_path})") from None
+    except (OSError, RuntimeError) as exc:  # a symlink loop (ELOOP), permissions, ...
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(file, line, "extends", base_name,
+                         f"a readable scenario file ({base_path}: {reason})") from None
     if resolved in here:
         cycle = " -> ".join(str(p) for p in here[here.index(resolved):] + (resolved,))
         raise InputError(file, line, "extends", base_name,
@@ -138,6 +151,8 @@ class _Checker:
         while probe not in self.where and probe:
             probe = probe.rpartition(".")[0]
         file, line = self.where.get(probe, (self.file, None))
+        if probe == "" and path:  # the key is in no file (missing, or a default): no line to blame
+            line = None
         raise InputError(file, line, path or None, found, expected)
 
     # Generic checks -------------------------------------------------------------------------
@@ -211,6 +226,10 @@ class _Checker:
         duration = self.number("duration_days", data["duration_days"], strict=True, unit="days")
         # The default sampling is daily, or the whole run if that is shorter than a day.
         every_given = data.get("output_every_days", min(1.0, duration))
+        if "output_every_days" not in data and duration / every_given > MAX_OUTPUT_TIMES:
+            self.fail("duration_days", data["duration_days"],
+                      f"at most {MAX_OUTPUT_TIMES:g} days with the default daily output, or an "
+                      "output_every_days giving at most that many output times")
         every = self.number("output_every_days", every_given, strict=True, unit="days")
         if every > duration:
             self.fail("output_every_days", every_given, f"at most duration_days ({duration:g})")
