@@ -102,6 +102,15 @@ def check_parents(target: Path) -> None:
             return
 
 
+def _check_name(target: Path) -> None:
+    """Refuse a name the file system cannot hold, before anything is created."""
+    limit = 255
+    for part in Path(target).parts:
+        if len(os.fsencode(part)) > limit:
+            raise StagingError(f"{str(target)[:60]}...: a file or folder name of {len(os.fsencode(part))} "
+                               f"bytes; at most {limit} (choose a shorter name or --out)")
+
+
 def _make_parents(target: Path) -> list[Path]:
     """Create the missing parents of ``target``; return those created, innermost first."""
     check_parents(target)
@@ -130,6 +139,7 @@ def atomic_file(path, mode: str = "w", encoding: str | None = "utf-8", newline: 
     ``path`` must not be a directory (:class:`StagingError`).
     """
     path = Path(path)
+    _check_name(path)
     if path.is_dir():
         raise StagingError(f"{path}: is a directory; expected the path of a file to write")
     created = _make_parents(path)
@@ -173,16 +183,17 @@ class Staged:
 
     def __init__(self, out):
         self.out = Path(out)
+        _check_name(self.out)
         if self.out.exists() and not self.out.is_dir():
             raise StagingError(f"{self.out}: exists and is not a directory")
         self._created = _make_parents(self.out)
         parent = self.out.absolute().parent
-        clean_leftovers(parent)
-        if self.out.is_dir():
-            clean_leftovers(self.out)
         try:
+            clean_leftovers(parent)
+            if self.out.is_dir():
+                clean_leftovers(self.out)
             self.dir = Path(tempfile.mkdtemp(prefix=_prefix(self.out), dir=parent))
-        except OSError:
+        except BaseException:
             _remove_created(self._created)
             raise
 

@@ -42,7 +42,7 @@ class InputError(SimbevError, ValueError):
             where = str(file) if file is not None else "<input>"
             if line is not None:
                 where += f":{line}"
-            parts = [where]
+            parts = [where] if (file is not None or line is not None or not key) else []
             if key:
                 parts.append(str(key))
             text = []

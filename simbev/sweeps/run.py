@@ -40,6 +40,7 @@ import numpy as np
 from ..errors import InputError
 from ..scenario.core import Scenario
 from .designs import canonical_json, sample_hash
+from .guards import changed as fingerprint_change, check_scheduler, check_workers
 from .store import FAILED, OK, StoreLocked, SweepStore
 from .file import MAX_ATTEMPTS, RESULTS_NAME, STORE_NAME, Sweep, SweepChangedError, _scenario_from_state, _scenario_state, apply_sample, load_sweep
 from .tables import _write_analysis, export_results
@@ -153,13 +154,10 @@ MODEL_FILES = ("model/*.py", "parameters/*.py", "parameters/sets/*.yaml", "proto
 
 
 def model_fingerprint() -> str:
-    """SHA-256 (16 hex digits) of the source of :data:`MODEL_FILES` of this simbev."""
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for pattern in MODEL_FILES:
-        for path in sorted(root.glob(pattern)):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    """What the stored results were computed with: model, solver code and method, compiled path,
+    result code (:func:`simbev.sweeps.guards.fingerprint`; checks the environment first)."""
+    from .guards import fingerprint
+    return fingerprint()
 
 
 def _changed_keys(old_json: str | None, new_json: str) -> list[str]:
@@ -231,6 +229,8 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
     from .. import __version__
     from .executors import make_executor
     t_start = time.perf_counter()
+    if executor is None:  # refuse a bad executor request before anything is created
+        check_scheduler(scheduler), check_workers(workers)
     sweep = sweep_path if isinstance(sweep_path, Sweep) else load_sweep(sweep_path)
     source = sweep.source or "<sweep>"
     out = Path(out_dir)
@@ -262,9 +262,10 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
             stored = store.meta("model_fingerprint")
             if stored is not None and stored != fingerprint:
                 raise SweepChangedError(message=(
-                    f"{source}: simbev's model code (simbev {__version__}, fingerprint {fingerprint}) "
+                    f"{source}: simbev's model or solver (simbev {__version__}, fingerprint {fingerprint}) "
                     f"differs from the code that started {out / STORE_NAME} (simbev "
-                    f"{store.meta('simbev_version')}, fingerprint {stored}); resuming would mix results "
+                    f"{store.meta('simbev_version')}, fingerprint {stored}; changed: {fingerprint_change(stored, fingerprint)}); "
+                    "resuming would mix results "
                     "of two models. Use a new --out directory, or finish with the original simbev."))
             expected = {(i, a): hashes[i] for i in range(len(samples)) for a in range(len(sweep.arms))}
             if store.task_hashes() != expected:
