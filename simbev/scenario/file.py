@@ -151,8 +151,6 @@ class _Checker:
         while probe not in self.where and probe:
             probe = probe.rpartition(".")[0]
         file, line = self.where.get(probe, (self.file, None))
-        if probe == "" and path:  # the key is in no file (missing, or a default): no line to blame
-            line = None
         raise InputError(file, line, path or None, found, expected)
 
     # Generic checks -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from ..atomic import atomic_file
-from .designs import analyze
+from .designs import analyze, too_small
 from ..plotting.sweep import plot_heatmap, plot_metric_vs_values, plot_morris, plot_progression_free, plot_sobol, plot_tumor_curves
 from ..analysis.survival import metric_matrix
 from .file import SENSITIVITY_NAME, Sweep
@@ -82,7 +82,10 @@ def _write_analysis(store: SweepStore, sweep: Sweep, out: Path, outcome: SweepOu
         outcome.figures.append(_write_atomic(out / name, lambda fh: fig.savefig(fh, format="png", dpi=110),
                                              binary=True))
 
-    if sweep.design in ("sobol", "morris"):
+    small = too_small(sweep.design, sweep.samples)
+    if small:
+        outcome.notes.append(small)
+    if sweep.design in ("sobol", "morris") and not small:
         table = []
         for a, arm in enumerate(sweep.arms):
             for metric in sweep.metrics:

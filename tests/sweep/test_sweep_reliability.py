@@ -140,3 +140,33 @@ def test_sweep_and_run_agree_on_a_sample(tmp_path, capsys):
     (tmp_path / "r.yaml").write_text("name: r\nextends: tiny.yaml\nparameters: {tumor_normoxic_growth_rate: 2}\n")
     code = main(["run", str(tmp_path / "r.yaml"), "--out", str(tmp_path / "run")])
     assert (status == "ok") == (code == 0), rows[-1]
+
+
+def _linear(values, scenario):
+    """A cheap evaluation for design tests (module level, so workers could import it)."""
+    return {"final_tumor_volume": sum(float(v) for v in values.values())}
+
+
+def test_sobol_with_too_few_samples_reports_no_indices(tmp_path):
+    """Guards against: Sobol with `samples: 1` writing first-order indices -1.77 and 2.81 with
+    zero-width intervals."""
+    from simbev.sweeps import designs
+    from simbev.sweeps.run import run_sweep
+    assert designs.too_small("sobol", 1) and designs.too_small("morris", 2)
+    assert designs.too_small("sobol", 64) is None and designs.too_small("grid", None) is None
+    (tmp_path / "tiny.yaml").write_text("name: tiny\nduration_days: 4\n")
+    f = tmp_path / "s.yaml"
+    f.write_text(textwrap.dedent("""\
+        name: s
+        scenario: tiny.yaml
+        design: sobol
+        samples: 1
+        vary:
+          tumor_normoxic_growth_rate: {low: 0.05, high: 0.2}
+          vegf_degradation_rate: {low: 20, high: 45}
+        metrics: [final_tumor_volume]
+        """))
+    outcome = run_sweep(f, tmp_path / "o", evaluate=_linear, figures=True)
+    assert outcome.sensitivity == {}
+    assert not (tmp_path / "o" / "sensitivity.csv").exists()
+    assert any("too few for meaningful sobol indices" in n for n in outcome.notes)
