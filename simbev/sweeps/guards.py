@@ -95,10 +95,10 @@ def changed(old: str | None, new: str) -> str:
     def parse(text):
         return dict(p.split("=", 1) for p in (text or "").split() if "=" in p)
     a, b = parse(old), parse(new)
-    if not a:
-        return "the store was written by a simbev that recorded no comparable fingerprint"
+    if not a or not b:
+        return "the fingerprints are not comparable part by part (written by another simbev version)"
     diffs = [f"{_WHAT.get(k, k)}: {a.get(k, '-')} -> {b.get(k, '-')}" for k in b if a.get(k) != b.get(k)]
-    return "; ".join(diffs) or "nothing"
+    return "; ".join(diffs) or "the fingerprint"
 
 
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:]*[A-Za-z0-9_.\-\]]:\d{1,5}$")

@@ -262,7 +262,7 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
             stored = store.meta("model_fingerprint")
             if stored is not None and stored != fingerprint:
                 raise SweepChangedError(message=(
-                    f"{source}: simbev's model or solver (simbev {__version__}, fingerprint {fingerprint}) "
+                    f"{source}: simbev's model code or solver (simbev {__version__}, fingerprint {fingerprint}) "
                     f"differs from the code that started {out / STORE_NAME} (simbev "
                     f"{store.meta('simbev_version')}, fingerprint {stored}; changed: {fingerprint_change(stored, fingerprint)}); "
                     "resuming would mix results "
