@@ -138,6 +138,24 @@ def simulate(scenario: Scenario, parameters: Mapping[str, float] | None = None,
 MASS_BALANCE_TOLERANCE = 1e-6
 
 
+def mass_balance_residual(time, states, params, doses, initial_bev_nmol: float) -> float:
+    """What :meth:`Result.bev_mass_balance_residual` computes, from arrays: ``params`` is any
+    mapping of parameter values (for a batch of samples without building a ParameterSet)."""
+    time = np.asarray(time, dtype=float)
+    dosed = np.full(time.shape, float(initial_bev_nmol))
+    for d in doses:
+        if d.drug != "bevacizumab":
+            continue
+        if d.duration_days > 0:
+            dosed += d.amount_nmol * np.clip((time - d.time) / d.duration_days, 0.0, 1.0)
+        else:
+            dosed += d.amount_nmol * (time >= d.time)
+    if not np.any(dosed):
+        return 0.0
+    with np.errstate(all="ignore"):
+        return float(np.max(np.abs(bev_amount_nmol(states, params) - dosed)) / max(dosed.max(), 1e-300))
+
+
 def check_mass_balance(result: Result, varied: Mapping[str, float], solver_name: str) -> None:
     """Raise :class:`SimulationError` if the bevacizumab accounted for (free, bound, eliminated)
     differs from the amount dosed by more than :data:`MASS_BALANCE_TOLERANCE` (relative): a run
