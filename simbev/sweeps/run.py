@@ -239,10 +239,17 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
     sweep_hash, sweep_json = _sweep_hash(sweep, evaluate)
     if out.exists() and not out.is_dir():
         raise InputError(None, None, "--out", str(out), "a directory (or a path that does not exist yet)")
+    own = executor is None
+    # the executor first: a scheduler that cannot be reached leaves no store and no folder behind
+    ex = make_executor(workers, scheduler) if own else executor
     try:
         store = SweepStore.open(out / STORE_NAME)
-    except StoreLocked as exc:
-        raise InputError(None, None, "--out", str(out), message=str(exc)) from None
+    except BaseException as exc:
+        if own:
+            ex.close()
+        if isinstance(exc, StoreLocked):
+            raise InputError(None, None, "--out", str(out), message=str(exc)) from None
+        raise
     notes: list[str] = []
     try:
         fingerprint = "custom evaluation" if evaluate is not None else model_fingerprint()
@@ -277,8 +284,6 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
             store.reset_failed()
         before = store.counts()
         skipped = before[OK] + before[FAILED]
-        own = executor is None
-        ex = make_executor(workers, scheduler) if own else executor
         run_id = store.begin_run(ex.description, __version__)
         states = [None if arm.scenario is None else _scenario_state(arm.scenario) for arm in sweep.arms]
         ran = 0
@@ -302,6 +307,8 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
             _write_analysis(store, sweep, out, outcome)
     finally:
         store.close()
+        if own:
+            ex.close()
     outcome.elapsed_s = time.perf_counter() - t_start
     return outcome
 

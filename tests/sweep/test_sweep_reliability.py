@@ -170,3 +170,18 @@ def test_sobol_with_too_few_samples_reports_no_indices(tmp_path):
     assert outcome.sensitivity == {}
     assert not (tmp_path / "o" / "sensitivity.csv").exists()
     assert any("too few for meaningful sobol indices" in n for n in outcome.notes)
+
+
+def test_failed_executor_leaves_no_store(tmp_path, capsys, monkeypatch):
+    """Guards against: a failed Dask connection leaving a sweep.sqlite (and its folder) behind."""
+    from simbev.errors import InputError
+    from simbev.sweeps import executors
+
+    def refuse(workers=1, scheduler=None, **kwargs):
+        raise InputError(None, None, "--scheduler", scheduler, "the address of a running Dask scheduler")
+
+    monkeypatch.setattr(executors, "make_executor", refuse)
+    out = tmp_path / "o"
+    assert main(["sweep", str(_sweep(tmp_path)), "--out", str(out), "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "--scheduler" in capsys.readouterr().err
+    assert not out.exists()
