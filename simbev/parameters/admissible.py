@@ -11,8 +11,9 @@ keyed by a parameter's unit and name, so a new parameter gets them without editi
 - values that divide or set a scale are ``> 0``: volumes (unit ``L``), the body weight (``kg``),
   molecular weights (``g/mol``), half-saturation constants (``*_ec50``, ``*_ic50``, ``*_km``),
   capacities, densities and ratios the equations divide by (:data:`POSITIVE_NAMES`);
-- fractions (``*_fraction``, ``*_bioavailability``, ``*_partition``, ``*_max_inhibition``)
-  are ``<= 1``.
+- fractions are not capped at 1: the cohort design draws log-normal values around a
+  fraction's typical value (``mtori_max_inhibition`` 0.9 gives draws above 1), and the model
+  stays solvable there; a cap would change the cohort findings.
 
 Doses: a dose is ``<= MAX_DOSE_MG`` mg (or mg/kg), and a scenario expands to at most
 ``MAX_TOTAL_DOSES`` dose events in all.
@@ -38,8 +39,6 @@ POSITIVE_UNITS = ("L", "kg", "g/mol")
 POSITIVE_SUFFIXES = ("_ec50", "_ic50", "_km", "_volume", "_molecular_weight")
 POSITIVE_NAMES = ("body_weight", "macrophage_capacity", "tumor_cell_density",
                   "tumor_hypoxia_vessel_ratio", "tumor_starvation_glucose")
-FRACTION_SUFFIXES = ("_fraction", "_bioavailability", "_partition", "_max_inhibition",
-                     "_fraction_basal", "_fraction_mif")
 
 
 class InadmissibleValue(InputError):
@@ -55,8 +54,7 @@ def admissible_range(name: str, unit: str) -> tuple[float, float, bool]:
     """``(low, high, low_excluded)`` of parameter ``name`` with unit ``unit``."""
     positive = (unit in POSITIVE_UNITS or name in POSITIVE_NAMES
                 or any(name.endswith(s) for s in POSITIVE_SUFFIXES))
-    high = 1.0 if any(name.endswith(s) for s in FRACTION_SUFFIXES) else MAX_VALUE
-    return 0.0, high, positive
+    return 0.0, MAX_VALUE, positive
 
 
 def describe(name: str, unit: str) -> str:

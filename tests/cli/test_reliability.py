@@ -47,7 +47,7 @@ def _one_line_refusal(code: int, err: str) -> str:
 # --- 1. admissibility and numerical trouble ----------------------------------------------------
 
 @pytest.mark.parametrize("override", ["bev_molecular_weight: 0", "body_weight: 0", "bev_central_volume: 0",
-                                      "mtori_bioavailability: 2", "vegf_vessel_ec50: 0",
+                                      "vegf_vessel_ec50: 0",
                                       "tumor_normoxic_growth_rate: 1e300"])
 def test_inadmissible_parameter_is_refused_alike_by_validate_and_run(tmp_path, capsys, override):
     """Guards against: `parameters: {bev_molecular_weight: 0}` (a ZeroDivisionError traceback) and
