@@ -16,6 +16,17 @@ class SimbevError(Exception):
     """Base of every error simbev raises on purpose."""
 
 
+def _one_line(text: str, limit: int = 80) -> str:
+    """At most the first line of ``text``, at most ``limit`` characters: a message quotes the
+    offending value, never a whole file."""
+    lines = text.splitlines() or [""]
+    first = lines[0]
+    short = first[:limit] + ("..." if len(first) > limit or len(lines) > 1 else "")
+    if text.startswith("<") and not short.endswith(">"):
+        short += ">"
+    return short
+
+
 class InputError(SimbevError, ValueError):
     """Bad input: names the file, line, key path, the value found and what was expected.
 
@@ -31,10 +42,12 @@ class InputError(SimbevError, ValueError):
             where = str(file) if file is not None else "<input>"
             if line is not None:
                 where += f":{line}"
-            parts = [where]
+            parts = [where] if (file is not None or line is not None or not key) else []
             if key:
                 parts.append(str(key))
             text = []
+            if isinstance(found, str):
+                found = _one_line(found)
             if found is not None:
                 text.append(f"found {found!r}" if not isinstance(found, str) or not found.startswith("<") else f"found {found}")
             if expected is not None:
@@ -44,16 +57,40 @@ class InputError(SimbevError, ValueError):
 
 
 class SimulationError(SimbevError, RuntimeError):
-    """The solver failed or produced a non-finite state. Says when, where and with what."""
+    """The solver failed or the state left its domain. Says when, in what state (the state at
+    that time, not the initial one), with which varied parameters, and what to try.
 
-    def __init__(self, message: str, time: float, state, parameters: dict):
+    ``varied`` (parameters that differ from the species' set) and ``hint`` may be added later
+    by the caller that knows them (:meth:`with_context`); the message stays one line.
+    """
+
+    DEFAULT_HINT = ("the parameters or doses drive the model out of the range it can be solved "
+                    "in; compare them with the plausible ranges of `simbev params`, or shorten "
+                    "duration_days")
+
+    def __init__(self, message: str, time: float, state, parameters: dict, varied: dict | None = None,
+                 hint: str | None = None, solver: str | None = None):
         from .model.states import STATE_NAMES
 
-        self.time = time
-        self.state = dict(zip(STATE_NAMES, map(float, state)))
+        self.reason = message
+        self.time = float(time)
+        self.state = dict(zip(STATE_NAMES, (float(getattr(x, "real", x)) for x in state)))
         self.parameters = parameters
-        worst = [f"{k}={v:.6g}" for k, v in self.state.items()]
-        super().__init__(f"{message} at t = {time:.6g} day; state: {', '.join(worst)}")
+        self.varied = dict(varied or {})
+        self.hint = hint or self.DEFAULT_HINT
+        self.solver = solver
+        state_text = ", ".join(f"{k}={v:.6g}" for k, v in self.state.items())
+        varied_text = (", ".join(f"{k}={v:g}" for k, v in self.varied.items()) if self.varied
+                       else "none")
+        by = f" ({solver} solver)" if solver else ""
+        super().__init__(f"{message}{by} at t = {self.time:.6g} day; state at that time: {state_text}; "
+                         f"varied parameters: {varied_text}; hint: {self.hint}")
+
+    def with_context(self, varied: dict | None = None, solver: str | None = None) -> "SimulationError":
+        """A copy naming the varied parameters and the solver."""
+        state = [self.state[k] for k in self.state]
+        return SimulationError(self.reason, self.time, state, self.parameters,
+                               {**self.varied, **(varied or {})}, self.hint, solver or self.solver)
 
 
 class ExportError(SimbevError, RuntimeError):

@@ -40,9 +40,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate_cleanly() -> None:
+    """Turn SIGTERM into SystemExit in the main thread, so that staged outputs are removed on the
+    way out (SIGKILL cannot be caught: its staging leftovers are cleaned by the next write)."""
+    import signal
+    import threading
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        try:
+            signal.signal(signal.SIGTERM, handler)
+        except (ValueError, OSError):  # pragma: no cover - not settable here
+            pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
+    _terminate_cleanly()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # usage errors (2), --help and --version (0)

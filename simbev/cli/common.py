@@ -8,12 +8,10 @@ so a test can replace them in one place.
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
+from ..atomic import Staged, staged as _staged
 from ..errors import SimbevError
 
 EXIT_OK = 0
@@ -57,59 +55,9 @@ def simulate(scenario):
     return _simulate(scenario)
 
 
-class Staging:
-    """Write outputs into a temporary directory next to ``out``; :meth:`commit` moves them in.
-
-    If ``out`` does not exist, the temporary directory is renamed to it (atomic). If it exists,
-    each file is moved into it (each move atomic; other files in ``out`` are left alone). On
-    failure (:meth:`abort`) the temporary directory and any parent directories created for it
-    are removed, so nothing is left behind.
-    """
-
-    def __init__(self, out: Path):
-        self.out = Path(out)
-        parent = self.out.absolute().parent
-        self._created = []
-        p = parent
-        while not p.exists():
-            self._created.append(p)
-            p = p.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        self.dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.simbev-tmp-", dir=parent))
-
-    def path(self, name: str) -> Path:
-        return self.dir / name
-
-    def commit(self) -> None:
-        if not self.out.exists():
-            os.replace(self.dir, self.out)
-            return
-        if not self.out.is_dir():
-            self.abort()
-            raise Failure(f"{self.out}: exists and is not a directory")
-        for item in sorted(self.dir.iterdir()):
-            os.replace(item, self.out / item.name)
-        self.dir.rmdir()
-
-    def abort(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
-        for p in self._created:  # innermost first
-            try:
-                p.rmdir()
-            except OSError:
-                break
-
-
-def staged(out: Path, write: Callable[[Path], object]):
-    """Call ``write(directory)`` on a staging directory; move its files to ``out`` if it succeeds."""
-    stage = Staging(out)
-    try:
-        value = write(stage.dir)
-        stage.commit()
-        return value
-    except BaseException:
-        stage.abort()
-        raise
+# One stage-and-rename helper for every writer (simbev.atomic); the names stay for callers.
+Staging = Staged
+staged = _staged
 
 
 def save(fig, path: Path) -> None:

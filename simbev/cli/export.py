@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..atomic import write_text
 from . import common
 from .common import EXIT_OK, Failure
 
@@ -33,8 +34,6 @@ def cmd_export_sbml(args) -> int:
     except SBMLExportError as err:
         raise Failure(str(err)) from None
     out = Path(args.output)
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    write_text(out, text)  # stage and rename; refuses a directory
     print(f"wrote {out}")
     return EXIT_OK

@@ -401,5 +401,6 @@ def export_sbml(scenario: Scenario, path, parameters: Mapping[str, float] | None
                 doses: Iterable[DoseEvent] = ()) -> Path:
     """Write the SBML export of ``scenario`` (see :func:`to_sbml`) to ``path``; return the path."""
     path = Path(path)
-    path.write_text(to_sbml(scenario, parameters, doses), encoding="utf-8")
+    from ..atomic import write_text
+    write_text(path, to_sbml(scenario, parameters, doses))  # stage and rename
     return path

@@ -60,22 +60,17 @@ def cell(value: Any) -> str:
 
 
 def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".part")
-    try:
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from ..atomic import atomic_file
+    with atomic_file(path, "w", newline="") as fh:  # stage and rename
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def write_table(path, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
                 title: str = "", description: str = "") -> Path:
     """Write ``rows`` as ``path`` (header first, then one line per row) and its Table Schema
-    sidecar :func:`schema_path`; both atomically (``.part`` then rename). Cells are formatted by
+    sidecar :func:`schema_path`; both staged and renamed into place (:mod:`simbev.atomic`). Cells are formatted by
     :func:`cell`. Returns ``path``."""
     path = Path(path)
     names = [c.name for c in columns]

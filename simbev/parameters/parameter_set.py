@@ -8,9 +8,7 @@ plausible range ``[low, high]``.
 from __future__ import annotations
 
 import difflib
-
 import functools
-import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -20,6 +18,7 @@ import yaml
 from ..errors import InputError
 from ..model import PARAMETER_NAMES, ModelParameters
 from ..model.states import STATE_NAMES, pack
+from .admissible import check_value
 
 SETS_DIR = Path(__file__).parent / "sets"
 SPECIES = ("mouse", "human")
@@ -112,16 +111,17 @@ class ParameterSet:
     def with_values(self, overrides: Mapping[str, float] | None = None) -> "ParameterSet":
         """Return a copy with some values replaced. An unknown name raises
         :class:`UnknownParameterError` (an :class:`~simbev.errors.InputError` and a ``KeyError``)
-        with the nearest known name, as a scenario file's ``parameters`` do."""
+        with the nearest known name, as a scenario file's ``parameters`` do; a value outside its
+        admissible range (:mod:`simbev.parameters.admissible`) raises
+        :class:`~simbev.parameters.admissible.InadmissibleValue` (an ``InputError``)."""
         if not overrides:
             return self
         records = dict(self.records)
         for key, value in overrides.items():
             if key not in records:
                 raise UnknownParameterError(key, records)
-            value = float(value)
-            if not math.isfinite(value):
-                raise ValueError(f"parameter {key!r} must be finite, got {value!r}")
+            # the admissibility contract (admissible.py): the same rules as a scenario file's
+            value = check_value(key, records[key].unit, value)
             records[key] = replace(records[key], value=value)
         return ParameterSet(self.name, records, self.initial_conditions)
 

@@ -71,6 +71,14 @@ class DoseEvent:
         if (ROUTE_TABLE[self.route].kind == INFUSION) != (self.duration_days > 0):
             raise ValueError("an iv_infusion needs a duration > 0 and only an infusion may have one")
         object.__setattr__(self, "time", snap(self.time))
+        if self.duration_days > 0:
+            # The window's both ends lie on the 1e-9 day grid and the rate is computed from the
+            # same snapped window, so the amount delivered equals the amount logged.
+            window = snap(self.time + self.duration_days) - self.time
+            if window <= 0:
+                raise ValueError(f"an infusion of {self.duration_days!r} day is shorter than the 1e-9 day "
+                                 "time grid; give a longer infusion")
+            object.__setattr__(self, "duration_days", window)
 
     @property
     def end(self) -> float:

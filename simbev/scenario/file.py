@@ -22,7 +22,8 @@ from typing import Any, Mapping
 from ..protocol.dosing import DRUGS, ROUTES, Regimen
 from ..errors import InputError
 from ..model import PARAMETER_NAMES
-from ..parameters.parameter_set import SPECIES
+from ..parameters.parameter_set import SPECIES, load_parameter_set
+from ..parameters.admissible import MAX_DOSE, MAX_TOTAL_DOSES, MAX_VALUE, InadmissibleValue, check_value
 from ..scenario.core import Scenario
 from ..model.states import STATE_NAMES
 from ..scenario.yamlsafe import join_path, load_yaml
@@ -42,6 +43,10 @@ ALL_ROUTES = tuple(dict.fromkeys(r for routes in ROUTES.values() for r in routes
 # Bounds that keep a valid file from asking for an unbounded amount of work or memory.
 MAX_DOSES = 100_000
 MAX_OUTPUT_TIMES = 1_000_000
+#: longest extends chain (the file itself included)
+MAX_EXTENDS_DEPTH = 16
+#: shortest infusion: the window must span many steps of the 1e-9 day time grid (3.6 s)
+MIN_INFUSION_HOURS = 1e-3
 
 _MISSING = "<missing>"
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -107,8 +112,19 @@ def _read(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Where]:
         raise InputError(file, line, "extends", _found(base_name),
                          "the path of a base scenario file, relative to this file")
     base_path = path.parent / base_name
-    resolved = base_path.resolve()
-    here = chain + (path.resolve(),)
+    if len(chain) + 1 >= MAX_EXTENDS_DEPTH:
+        raise InputError(file, line, "extends", base_name,
+                         f"a chain of at most {MAX_EXTENDS_DEPTH} files (each extends: adds one)")
+    try:
+        resolved = base_path.resolve(strict=True)
+        here = chain + (path.resolve(strict=True),)
+    except FileNotFoundError:
+        raise InputError(file, line, "extends", base_name,
+                         f"an existing scenario file (looked for {base_path})") from None
+    except (OSError, RuntimeError) as exc:  # a symlink loop (ELOOP), permissions, ...
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(file, line, "extends", base_name,
+                         f"a readable scenario file ({base_path}: {reason})") from None
     if resolved in here:
         cycle = " -> ".join(str(p) for p in here[here.index(resolved):] + (resolved,))
         raise InputError(file, line, "extends", base_name,
@@ -208,6 +224,10 @@ class _Checker:
         duration = self.number("duration_days", data["duration_days"], strict=True, unit="days")
         # The default sampling is daily, or the whole run if that is shorter than a day.
         every_given = data.get("output_every_days", min(1.0, duration))
+        if "output_every_days" not in data and duration / every_given > MAX_OUTPUT_TIMES:
+            self.fail("duration_days", data["duration_days"],
+                      f"at most {MAX_OUTPUT_TIMES:g} days with the default daily output, or an "
+                      "output_every_days giving at most that many output times")
         every = self.number("output_every_days", every_given, strict=True, unit="days")
         if every > duration:
             self.fail("output_every_days", every_given, f"at most duration_days ({duration:g})")
@@ -220,7 +240,7 @@ class _Checker:
         body_weight = None
         if "body_weight" in data:
             value, unit = self.quantity("body_weight", data["body_weight"], tuple(WEIGHT_UNITS), "25 g")
-            if value <= 0:
+            if value <= 0 or value * WEIGHT_UNITS[unit] > MAX_VALUE:
                 self.fail("body_weight", data["body_weight"], "a body weight > 0, e.g. '25 g'")
             if "body_weight" in parameters:
                 self.fail("body_weight", data["body_weight"],
@@ -233,6 +253,10 @@ class _Checker:
             self.fail("treatments", _found(treatments), "a list of treatments (each a mapping "
                       "with drug, dose, route, ...)")
         regimens = tuple(self.treatment(i, item) for i, item in enumerate(treatments))
+        total = sum(_dose_count(r) for r in regimens)
+        if total > MAX_TOTAL_DOSES:
+            self.fail("treatments", f"<{len(regimens)} treatments giving {total} doses in all>",
+                      f"at most {MAX_TOTAL_DOSES} doses over all treatments of a scenario")
         return Scenario(name=name, duration_days=duration, species=species,
                         output_every_days=every, description=description, parameters=parameters,
                         initial_conditions=initial, treatments=regimens,
@@ -259,6 +283,14 @@ class _Checker:
                           else f"one of the {len(known)} listed by `simbev params`")
                 self.fail(key_path, key, f"a {noun} name: {listed}{_suggest(key, known)}")
             out[key] = self.number(key_path, number)
+            if noun == "parameter":  # the admissibility contract, as the API applies it
+                unit = load_parameter_set("mouse").records[key].unit
+                try:
+                    check_value(key, unit, number)
+                except InadmissibleValue as exc:
+                    self.fail(key_path, number, exc.expected)
+            elif out[key] > MAX_VALUE:
+                self.fail(key_path, number, f"a finite number >= 0 and <= {MAX_VALUE:g}")
         return out
 
     def treatment(self, i: int, item: Any) -> Regimen:
@@ -275,8 +307,9 @@ class _Checker:
                 }[key])
         drug = self.choice(f"{path}.drug", item["drug"], DRUGS, "a drug")
         dose = self.quantity(f"{path}.dose", item["dose"], DOSE_UNITS, "10 mg/kg")
-        if dose[0] < 0:
-            self.fail(f"{path}.dose", item["dose"], "a dose >= 0 with a unit, e.g. '10 mg/kg'")
+        if dose[0] < 0 or dose[0] > MAX_DOSE:
+            self.fail(f"{path}.dose", item["dose"], "a dose >= 0 with a unit, e.g. '10 mg/kg' "
+                      f"(at most {MAX_DOSE:g} mg or mg/kg)")
         route = self.choice(f"{path}.route", item["route"], ALL_ROUTES, "a route")
         if route not in ROUTES[drug]:
             self.fail(f"{path}.route", route, f"a route for {drug}: one of {', '.join(ROUTES[drug])}")
@@ -316,12 +349,23 @@ class _Checker:
             if "infusion_hours" not in item:
                 self.fail(f"{path}.infusion_hours", _MISSING,
                           "a finite number > 0 (hours; required for route iv_infusion)")
-            hours = self.number(f"{path}.infusion_hours", item["infusion_hours"], strict=True,
+            hours = self.number(f"{path}.infusion_hours", item["infusion_hours"], low=MIN_INFUSION_HOURS,
                                 unit="hours")
+            if hours / 24.0 > MAX_VALUE:
+                self.fail(f"{path}.infusion_hours", item["infusion_hours"], f"at most {MAX_VALUE * 24:g} hours")
         elif "infusion_hours" in item:
             self.fail(f"{path}.infusion_hours", _found(item["infusion_hours"]),
                       f"no infusion_hours for route {route} (only iv_infusion has a duration)")
         return Regimen(drug, dose, route, start, every, doses, stop, hours, index=i)
+
+
+def _dose_count(regimen: Regimen) -> int:
+    """How many doses ``regimen`` gives at most (before dropping those after the run)."""
+    if regimen.every_days is None:
+        return 1
+    if regimen.doses is not None:
+        return regimen.doses
+    return int((regimen.stop_day - regimen.start_day) / regimen.every_days) + 1
 
 
 def load_scenario(path) -> Scenario:

@@ -20,6 +20,7 @@ Python floats, for the validator to refuse where a finite number is required.
 from __future__ import annotations
 
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,42 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_implicit_resolver(_STANDARD + "float", _EXPONENT_FLOAT, list("-+.0123456789"))
 
+# Numbers the YAML 1.2 core schema way: PyYAML's YAML 1.1 resolvers read ``017`` as octal (15)
+# and ``1:30`` as sexagesimal (90). Here an int is decimal (``017`` is 17), ``0o17``/``0x1f``
+# are octal/hex, and a sexagesimal or ``_``-grouped number is not a number (a string, which the
+# validator refuses where a number is required).
+_INT_12 = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT_12 = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                       r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in (_STANDARD + "int", _STANDARD + "float")]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver(_STANDARD + "int", _INT_12, list("-+0123456789"))
+_Loader.add_implicit_resolver(_STANDARD + "float", _FLOAT_12, list("-+.0123456789"))
+
+
+def _construct_int_12(loader, node):
+    text = loader.construct_scalar(node)
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+def _construct_float_12(loader, node):
+    text = loader.construct_scalar(node).lower()
+    if text.endswith(".inf"):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if text == ".nan":
+        return float("nan")
+    return float(text)
+
+
+_Loader.add_constructor(_STANDARD + "int", _construct_int_12)
+_Loader.add_constructor(_STANDARD + "float", _construct_float_12)
+
 
 class _Builder:
     """Builds Python data from a composed node tree, checking keys and recording lines."""
@@ -178,19 +215,36 @@ class _Builder:
                              f"a value that can be read as {_tag_text(node.tag)}") from None
 
 
+#: largest file read (bytes): scenario and sweep files are a few kB
+MAX_FILE_BYTES = 1_000_000
+
+
 def _read_text(path: Path, filename: str) -> str:
     expected = "a readable UTF-8 YAML file"
-    if path.is_dir():
-        raise InputError(filename, None, None, "<a directory>", expected)
     try:
-        data = path.read_bytes()
+        info = path.stat()  # follows symlinks; a loop raises ELOOP
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(filename, None, None, "<a directory>", expected)
+        if not stat.S_ISREG(info.st_mode):
+            # devices (/dev/zero), FIFOs and sockets could give endless data or block forever
+            raise InputError(filename, None, None, "<not a regular file (a device, FIFO or socket)>",
+                             "a regular YAML file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise InputError(filename, None, None, f"<a file of {info.st_size} bytes>",
+                             f"a YAML file of at most {MAX_FILE_BYTES} bytes")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise InputError(filename, None, None, f"<a file of more than {MAX_FILE_BYTES} bytes>",
+                             f"a YAML file of at most {MAX_FILE_BYTES} bytes")
     except FileNotFoundError:
         raise InputError(filename, None, None, "<no such file>", "an existing YAML file") from None
     except PermissionError:
         raise InputError(filename, None, None, "<a file that cannot be read: permission denied>",
                          expected) from None
-    except OSError as exc:
-        raise InputError(filename, None, None, f"<a file that cannot be read: {exc.strerror or exc}>",
+    except (OSError, RuntimeError) as exc:  # ELOOP (a symlink loop), EIO, ...
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(filename, None, None, f"<a file that cannot be read: {reason}>",
                          expected) from None
     try:
         return data.decode("utf-8")
@@ -262,5 +316,7 @@ def load_yaml(path) -> tuple[Any, dict[str, int]]:
     finally:
         loader.dispose()
     if not isinstance(data, dict):
-        raise InputError(filename, builder.lines[""], None, _kind(data), _MAPPING_AT_TOP)
+        # a text file that is not YAML reads as one long string: never quote it
+        found = "<plain text, not a mapping>" if isinstance(data, str) else _kind(data)
+        raise InputError(filename, builder.lines[""], None, found, _MAPPING_AT_TOP)
     return data, builder.lines

@@ -13,6 +13,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
+from ..errors import SimulationError
 from ..protocol.dosing import DoseEvent
 from ..protocol.events import output_times, select_doses
 from ..result import Result, bev_amount_nmol
@@ -119,7 +120,52 @@ def simulate(scenario: Scenario, parameters: Mapping[str, float] | None = None,
     y0 = pset.initial_state(scenario.initial_conditions) if initial_state is None else np.asarray(initial_state, float)
     times = output_times(t_start, t_end, scenario.output_every_days)
     record = solver.record(settings)
-    t, Y, stats = solver.integrate(pset.model_parameters(), y0, t_start, t_end, times, applied, settings)
-    return Result(time=t, states=Y, scenario_name=scenario.name, parameters=pset, doses=applied,
-                  dropped_doses=dropped, solver=record, stats=solver.statistics(stats), t_start=t_start,
-                  initial_bev_nmol=float(bev_amount_nmol(y0, pset)), scenario=scenario)
+    varied = {**dict(scenario.parameters), **({"body_weight": scenario.body_weight_kg}
+                                              if scenario.body_weight_kg is not None else {}),
+              **dict(parameters or {})}
+    try:
+        t, Y, stats = solver.integrate(pset.model_parameters(), y0, t_start, t_end, times, applied, settings)
+    except SimulationError as exc:
+        raise exc.with_context(varied, solver.name) from None
+    result = Result(time=t, states=Y, scenario_name=scenario.name, parameters=pset, doses=applied,
+                    dropped_doses=dropped, solver=record, stats=solver.statistics(stats), t_start=t_start,
+                    initial_bev_nmol=float(bev_amount_nmol(y0, pset)), scenario=scenario)
+    check_mass_balance(result, varied, solver.name)
+    return result
+
+
+#: largest admitted bevacizumab mass-balance residual (relative to the amount dosed)
+MASS_BALANCE_TOLERANCE = 1e-6
+
+
+def mass_balance_residual(time, states, params, doses, initial_bev_nmol: float) -> float:
+    """What :meth:`Result.bev_mass_balance_residual` computes, from arrays: ``params`` is any
+    mapping of parameter values (for a batch of samples without building a ParameterSet)."""
+    time = np.asarray(time, dtype=float)
+    dosed = np.full(time.shape, float(initial_bev_nmol))
+    for d in doses:
+        if d.drug != "bevacizumab":
+            continue
+        if d.duration_days > 0:
+            dosed += d.amount_nmol * np.clip((time - d.time) / d.duration_days, 0.0, 1.0)
+        else:
+            dosed += d.amount_nmol * (time >= d.time)
+    if not np.any(dosed):
+        return 0.0
+    with np.errstate(all="ignore"):
+        return float(np.max(np.abs(bev_amount_nmol(states, params) - dosed)) / max(dosed.max(), 1e-300))
+
+
+def check_mass_balance(result: Result, varied: Mapping[str, float], solver_name: str) -> None:
+    """Raise :class:`SimulationError` if the bevacizumab accounted for (free, bound, eliminated)
+    differs from the amount dosed by more than :data:`MASS_BALANCE_TOLERANCE` (relative): a run
+    that lost or created drug is refused rather than written."""
+    residual = result.bev_mass_balance_residual()
+    if not residual <= MASS_BALANCE_TOLERANCE:
+        err = np.abs(result.bev_amounts_nmol() - result.bev_dosed_nmol())
+        k = int(np.nanargmax(err)) if np.any(np.isfinite(err)) else 0
+        raise SimulationError(
+            f"bevacizumab mass balance violated (residual {residual:.3g} > {MASS_BALANCE_TOLERANCE:g} of the "
+            "dose)", float(result.time[k]), result.states[:, k], dict(result.parameters.values()), dict(varied),
+            "the doses or tolerances are outside what the solver resolves; use a longer infusion, a "
+            "smaller dose or a tighter rtol", solver=solver_name)

@@ -40,6 +40,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from ..atomic import write_text
 from ..errors import SimulationError
 from ..model import PARAMETER_NAMES, ModelParameters
 from ..model.states import ATOL, N_STATES, STATE_NAMES
@@ -122,9 +123,7 @@ def _load_kernel():
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.py"
     if not path.exists() or path.read_text(encoding="utf-8") != source:
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
-        tmp.write_text(source, encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, source)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -221,8 +220,29 @@ def integrate(p, y0, t_start: float, t_end: float, output_times, doses: list[Dos
     sched = schedule(t_start, t_end, doses)
     Y, info = _run_kernel(mod, np.array(p, dtype=float)[None, :], y0[None, :], sched, out, settings)
     if info[0, _K.INFO_STATUS] != _K.OK:
-        raise SimulationError(_failure_text(info[0]), float(info[0, _K.INFO_T_FAIL]), y0, p._asdict())
+        return reference_retry(p, y0, t_start, t_end, output_times, doses, settings, info[0])
     return out, Y[0], _stats(info[0], sched.t.size)
+
+
+def failure_text(info) -> str:
+    """What the compiled solver says about a failed sample (its method, reason and time)."""
+    return f"{METHOD} {_failure_text(info)} at t = {info[_K.INFO_T_FAIL]:.6g} day"
+
+
+def reference_retry(p, y0, t_start, t_end, output_times, doses, settings, info):
+    """Where the compiled solver failed (``info``), run the reference solver, so that both paths
+    solve the same runs: its outputs if it succeeds (``stats.extra['fallback']`` says why), or
+    its :class:`SimulationError` (time and state where it failed) naming the compiled failure too.
+    """
+    compiled_failure = failure_text(info)
+    try:
+        t, Y, stats = _reference_integrate(p, y0, t_start, t_end, output_times, doses, settings)
+    except SimulationError as exc:
+        raise SimulationError(f"{exc.reason}; the compiled {compiled_failure} too",
+                              exc.time, [exc.state[k] for k in exc.state], exc.parameters,
+                              exc.varied, exc.hint, solver="reference") from None
+    stats.extra["fallback"] = f"reference (LSODA), because the compiled {compiled_failure}"
+    return t, Y, stats
 
 
 def simulate(scenario: Scenario, parameters: Mapping[str, float] | None = None,

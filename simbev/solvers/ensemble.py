@@ -22,7 +22,8 @@ from ..protocol.events import output_grid, output_times, schedule, select_doses
 from ..result import Result, bev_amount_nmol
 from ..scenario.core import Scenario, resolve_parameters
 from . import kernel as _K
-from .compiled import _PARAM_INDEX, _failure_text, _load_kernel, _run_kernel, _solver_record, _stats, compile_kernel
+from .base import MASS_BALANCE_TOLERANCE, mass_balance_residual
+from .compiled import _PARAM_INDEX, failure_text, _load_kernel, _run_kernel, _solver_record, _stats, compile_kernel
 from .reference import SolverSettings
 
 __all__ = ["ensemble", "EnsembleRow", "Sample"]
@@ -152,6 +153,21 @@ def _run_job_reference(job: _Job, settings: SolverSettings) -> list[EnsembleRow]
     return rows
 
 
+def _reference_row(job: _Job, k: int, settings: SolverSettings, why: str) -> EnsembleRow:
+    """The row of sample ``k`` by the reference solver, after the compiled one failed (``why``):
+    its metrics if it succeeds, else its error naming both failures."""
+    from ..errors import SimbevError
+    from .base import simulate
+    index = job.start + k
+    try:
+        result = simulate(job.scenario, parameters=job.samples[k], settings=settings, solver="reference")
+    except SimbevError as exc:
+        return EnsembleRow(index, "failed", {}, " ".join(f"{type(exc).__name__}: {exc} (the {why} too)".split()), 0)
+    except Exception as exc:  # noqa: BLE001 - a failed sample is a row, not the end of the run
+        return _failed(index, exc)
+    return _row(index, result, job.metrics, index in job.keep)
+
+
 _SCHEDULES: dict = {}
 _READS: dict = {}
 
@@ -226,8 +242,12 @@ def _run_job(job: _Job) -> list[EnsembleRow]:
             for m, (k, _) in enumerate(members):
                 index = job.start + k
                 if info[m, _K.INFO_STATUS] != _K.OK:
-                    rows[k] = EnsembleRow(index, "failed", {}, f"SimulationError: {_failure_text(info[m])} at "
-                                          f"t = {info[m, _K.INFO_T_FAIL]:.6g} day", int(info[m, _K.INFO_ACCEPTED]))
+                    # run it as `simbev run` would, so that a sweep and a run agree on every sample
+                    rows[k] = _reference_row(job, k, settings, f"compiled {failure_text(info[m])}")
+                    continue
+                if mass_balance_residual(out, Y[m], dict(zip(PARAMETER_NAMES, members[m][1])), applied,
+                                         bev_amount_nmol(y0, pset)) > MASS_BALANCE_TOLERANCE:
+                    rows[k] = _reference_row(job, k, settings, "compiled result broke the bevacizumab mass balance")
                     continue
                 keep = index in job.keep
                 if keep:  # a full Result, as simulate() returns it

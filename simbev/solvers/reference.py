@@ -20,7 +20,7 @@ import warnings
 from scipy.integrate import BDF, Radau, odeint
 
 from .. import model
-from ..errors import SimulationError
+from ..errors import SimbevError, SimulationError
 from ..model.states import ATOL, N_STATES, STATE_NAMES
 from ..protocol.dosing import DoseEvent, snap
 from ..protocol.events import apply_jumps, event_schedule, infusion_rate, output_grid
@@ -110,9 +110,8 @@ def _integrate_segment(a, b, y, p, u, settings, atol, out, sel, Y, stats, params
         with np.errstate(all="ignore"):
             solver = _METHODS[settings.method](fun, a, y, b, rtol=settings.rtol, atol=atol,
                                                jac=jac, max_step=settings.max_step)
-    except (ValueError, ArithmeticError) as exc:
-        raise SimulationError(f"the right-hand side is not finite ({type(exc).__name__}: {exc})",
-                              a, y, params_dict) from None
+    except (ValueError, ArithmeticError, TypeError) as exc:
+        raise SimulationError(_rhs_reason(exc), a, y, params_dict) from None
     k = 0
     while k < sel.size and out[sel[k]] == a:  # outputs at the segment start: the post-jump state
         Y[:, sel[k]] = y
@@ -121,9 +120,8 @@ def _integrate_segment(a, b, y, p, u, settings, atol, out, sel, Y, stats, params
         try:
             with np.errstate(all="ignore"):
                 message = solver.step()
-        except (ValueError, ArithmeticError) as exc:
-            raise SimulationError(f"the right-hand side is not finite ({type(exc).__name__}: {exc})",
-                                  solver.t, solver.y, params_dict) from None
+        except (ValueError, ArithmeticError, TypeError) as exc:
+            raise SimulationError(_rhs_reason(exc), solver.t, solver.y, params_dict) from None
         if solver.status == "failed":
             raise SimulationError(f"solver {settings.method} failed ({message})", solver.t, solver.y, params_dict)
         stats.steps += 1
@@ -154,19 +152,80 @@ def _segment_lsoda(a, b, y, p, u, settings, atol, out, sel, Y, stats, params_dic
             sol, info = odeint(fun, y, ts, Dfun=jac, rtol=settings.rtol, atol=atol, full_output=True,
                                mxstep=1_000_000, hmax=0.0 if np.isinf(settings.max_step) else settings.max_step)
         except Warning as exc:  # ODEintWarning: excess work, repeated error test failures, ...
-            raise SimulationError(f"solver LSODA failed ({exc})", a, y, params_dict) from None
-        except (ValueError, ArithmeticError) as exc:  # inf/NaN in the rhs or Jacobian, division by zero
-            raise SimulationError(f"the right-hand side is not finite ({type(exc).__name__}: {exc})",
-                                  a, y, params_dict) from None
+            raise _locate_failure(f"solver LSODA failed ({_first_sentence(exc)})", a, b, y, p, u, settings,
+                                  atol, params_dict) from None
+        except (ValueError, ArithmeticError, TypeError) as exc:
+            # inf/NaN in the rhs or Jacobian, division by zero, or a complex right-hand side
+            # (a state below zero under a fractional power): find where it happened
+            raise _locate_failure(_rhs_reason(exc), a, b, y, p, u, settings, atol, params_dict) from None
     bad = ~np.all(np.isfinite(sol), axis=1)
-    if bad.any():
-        i = int(np.nonzero(bad)[0][0])
-        raise SimulationError("non-finite state", float(ts[i]), sol[i - 1] if i else y, params_dict)
-    if info["message"] != "Integration successful.":
-        raise SimulationError(f"solver LSODA failed ({info['message']})", a, y, params_dict)
+    if bad.any() or info["message"] != "Integration successful.":
+        raise _locate_failure("solver LSODA failed" if not bad.any() else "non-finite state", a, b, y, p, u,
+                              settings, atol, params_dict)
     Y[:, sel[at_start]] = y[:, None]
     Y[:, sel[~at_start]] = sol[1:-1].T
     stats.steps += int(info["nst"][-1])
     stats.rhs_evaluations += int(info["nfe"][-1])
     stats.jacobian_evaluations += int(info["nje"][-1])
     return sol[-1].copy()
+
+
+def _first_sentence(exc: BaseException) -> str:
+    """The first sentence of a solver's warning, without scipy's advice to its own callers
+    (such as "Run with full_output = 1 to get quantitative information")."""
+    text = " ".join(str(exc).split())
+    for advice in ("Run with full_output", "Consider using"):
+        text = text.split(advice)[0]
+    return text.strip().rstrip(".") or type(exc).__name__
+
+
+def _rhs_reason(exc: BaseException) -> str:
+    if isinstance(exc, TypeError) and "complex" in str(exc):
+        return "a state left its domain (the right-hand side became complex)"
+    return f"the right-hand side is not finite ({type(exc).__name__})"
+
+
+class _OutOfDomain(SimbevError, ArithmeticError):
+    """The right-hand side is complex or not finite at a state."""
+
+
+def _locate_failure(reason, a, b, y, p, u, settings, atol, params_dict, max_steps=200_000):
+    """A :class:`SimulationError` at the time and state where the segment ``[a, b]`` fails.
+
+    LSODA reports a failure without the state it reached; the failure is found again by
+    stepping scipy's BDF from the segment start and stopping at the first step that leaves the
+    domain (a complex or non-finite right-hand side, a non-finite state) or fails. If BDF gets
+    through, the error names the state BDF reached when it stopped being able to confirm LSODA's
+    result, i.e. the segment end.
+    """
+    def fun(t, x):
+        f = model.rhs(t, x, p, u)
+        if np.iscomplexobj(f) or not np.all(np.isfinite(f)):
+            raise _OutOfDomain("a state left its domain (the right-hand side became complex or non-finite)")
+        return f
+
+    def jac(t, x):
+        J = model.jacobian(t, x, p, u)
+        if np.iscomplexobj(J) or not np.all(np.isfinite(J)):
+            raise _OutOfDomain("a state left its domain (the Jacobian became complex or non-finite)")
+        return J
+
+    t_last, y_last = a, np.asarray(y, dtype=float).copy()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            solver = BDF(fun, a, y_last, b, rtol=settings.rtol, atol=atol, jac=jac, max_step=settings.max_step)
+            for _ in range(max_steps):
+                if solver.status != "running":
+                    break
+                message = solver.step()
+                if solver.status == "failed":
+                    return SimulationError(f"{reason}; BDF: {message}", solver.t, solver.y, params_dict)
+                if not np.all(np.isfinite(solver.y)):
+                    break
+                t_last, y_last = solver.t, solver.y.copy()
+        except (_OutOfDomain, ValueError, ArithmeticError, TypeError) as exc:
+            detail = str(exc) if isinstance(exc, _OutOfDomain) else type(exc).__name__
+            text = detail if isinstance(exc, _OutOfDomain) and "domain" in reason else f"{reason}; {detail}"
+            return SimulationError(text, t_last, y_last, params_dict)
+    return SimulationError(reason, t_last, y_last, params_dict)

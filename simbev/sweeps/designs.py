@@ -44,7 +44,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Factor", "DESIGNS", "SAMPLED_DESIGNS", "design_size", "sample_design", "unit_samples",
+__all__ = ["Factor", "DESIGNS", "SAMPLED_DESIGNS", "MIN_SAMPLES", "too_small", "design_size", "sample_design", "unit_samples",
            "salib_problem", "analyze", "sample_hash", "lognormal_omega"]
 
 DESIGNS = ("grid", "latin_hypercube", "sobol", "morris", "cohort")
@@ -108,6 +108,23 @@ class Factor:
 
 def _options(design: str, options: Mapping | None) -> dict:
     return {**DEFAULT_OPTIONS.get(design, {}), **(options or {})}
+
+
+#: Smallest ``samples`` whose sensitivity indices are reported: below it the bootstrap intervals
+#: are meaningless (Sobol' with N=1 gives first-order indices of -1.77 and 2.81 with zero-width
+#: intervals). Saltelli's estimators need tens of base samples; Morris's mean |elementary
+#: effect| needs about ten trajectories (Campolongo et al. 2007 use 10-20).
+MIN_SAMPLES = {"sobol": 32, "morris": 8}
+
+
+def too_small(design: str, samples: int | None) -> str | None:
+    """Why ``samples`` is too few for meaningful indices of ``design``, or None."""
+    low = MIN_SAMPLES.get(design)
+    if low is None or samples is None or samples >= low:
+        return None
+    what = "base samples N" if design == "sobol" else "trajectories"
+    return (f"no sensitivity indices: {samples} {what} are too few for meaningful {design} indices "
+            f"(at least {low}); the runs are in results.csv")
 
 
 def lognormal_omega(cv: float) -> float:

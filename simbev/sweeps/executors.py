@@ -237,7 +237,7 @@ class DaskExecutor(_WindowedExecutor):
                 self.client = Client(self._cluster)
             else:
                 self.client = Client(address, timeout=timeout)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: an address Dask cannot parse
             self.close()
             raise InputError(None, None, "--scheduler", address,
                              "the address of a running Dask scheduler (e.g. tcp://host:8786) or "

@@ -40,6 +40,7 @@ import numpy as np
 from ..errors import InputError
 from ..scenario.core import Scenario
 from .designs import canonical_json, sample_hash
+from .guards import changed as fingerprint_change, check_scheduler, check_workers
 from .store import FAILED, OK, StoreLocked, SweepStore
 from .file import MAX_ATTEMPTS, RESULTS_NAME, STORE_NAME, Sweep, SweepChangedError, _scenario_from_state, _scenario_state, apply_sample, load_sweep
 from .tables import _write_analysis, export_results
@@ -153,13 +154,10 @@ MODEL_FILES = ("model/*.py", "parameters/*.py", "parameters/sets/*.yaml", "proto
 
 
 def model_fingerprint() -> str:
-    """SHA-256 (16 hex digits) of the source of :data:`MODEL_FILES` of this simbev."""
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for pattern in MODEL_FILES:
-        for path in sorted(root.glob(pattern)):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    """What the stored results were computed with: model, solver code and method, compiled path,
+    result code (:func:`simbev.sweeps.guards.fingerprint`; checks the environment first)."""
+    from .guards import fingerprint
+    return fingerprint()
 
 
 def _changed_keys(old_json: str | None, new_json: str) -> list[str]:
@@ -231,6 +229,8 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
     from .. import __version__
     from .executors import make_executor
     t_start = time.perf_counter()
+    if executor is None:  # refuse a bad executor request before anything is created
+        check_scheduler(scheduler), check_workers(workers)
     sweep = sweep_path if isinstance(sweep_path, Sweep) else load_sweep(sweep_path)
     source = sweep.source or "<sweep>"
     out = Path(out_dir)
@@ -239,10 +239,17 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
     sweep_hash, sweep_json = _sweep_hash(sweep, evaluate)
     if out.exists() and not out.is_dir():
         raise InputError(None, None, "--out", str(out), "a directory (or a path that does not exist yet)")
+    own = executor is None
+    # the executor first: a scheduler that cannot be reached leaves no store and no folder behind
+    ex = make_executor(workers, scheduler) if own else executor
     try:
         store = SweepStore.open(out / STORE_NAME)
-    except StoreLocked as exc:
-        raise InputError(None, None, "--out", str(out), message=str(exc)) from None
+    except BaseException as exc:
+        if own:
+            ex.close()
+        if isinstance(exc, StoreLocked):
+            raise InputError(None, None, "--out", str(out), message=str(exc)) from None
+        raise
     notes: list[str] = []
     try:
         fingerprint = "custom evaluation" if evaluate is not None else model_fingerprint()
@@ -262,9 +269,10 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
             stored = store.meta("model_fingerprint")
             if stored is not None and stored != fingerprint:
                 raise SweepChangedError(message=(
-                    f"{source}: simbev's model code (simbev {__version__}, fingerprint {fingerprint}) "
+                    f"{source}: simbev's model code or solver (simbev {__version__}, fingerprint {fingerprint}) "
                     f"differs from the code that started {out / STORE_NAME} (simbev "
-                    f"{store.meta('simbev_version')}, fingerprint {stored}); resuming would mix results "
+                    f"{store.meta('simbev_version')}, fingerprint {stored}; changed: {fingerprint_change(stored, fingerprint)}); "
+                    "resuming would mix results "
                     "of two models. Use a new --out directory, or finish with the original simbev."))
             expected = {(i, a): hashes[i] for i in range(len(samples)) for a in range(len(sweep.arms))}
             if store.task_hashes() != expected:
@@ -276,8 +284,6 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
             store.reset_failed()
         before = store.counts()
         skipped = before[OK] + before[FAILED]
-        own = executor is None
-        ex = make_executor(workers, scheduler) if own else executor
         run_id = store.begin_run(ex.description, __version__)
         states = [None if arm.scenario is None else _scenario_state(arm.scenario) for arm in sweep.arms]
         ran = 0
@@ -301,6 +307,8 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
             _write_analysis(store, sweep, out, outcome)
     finally:
         store.close()
+        if own:
+            ex.close()
     outcome.elapsed_s = time.perf_counter() - t_start
     return outcome
 

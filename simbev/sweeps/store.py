@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import SimbevError
 
-__all__ = ["SweepStore", "StoreLocked", "PENDING", "OK", "FAILED"]
+__all__ = ["SweepStore", "StoreLocked", "StoreDamaged", "check_existing", "PENDING", "OK", "FAILED"]
 
 PENDING, OK, FAILED = "pending", "ok", "failed"
 
@@ -81,6 +81,49 @@ class StoreLocked(SimbevError, RuntimeError):
     """Another process is running a sweep into the same output directory."""
 
 
+class StoreDamaged(SimbevError, RuntimeError):
+    """``sweep.sqlite`` is damaged, or is not a simbev sweep store; it is left untouched."""
+
+
+_TABLES = {"meta", "tasks", "trajectories", "runs", "sqlite_sequence"}
+_COLUMNS = {"tasks": {"sample_id", "arm", "arm_name", "sample_hash", "vals", "status", "metrics", "error",
+                      "info", "attempts", "started_at", "finished_at", "elapsed_s", "run_id"},
+            "meta": {"key", "value"}}
+
+
+def check_existing(path: Path) -> None:
+    """Refuse a damaged or foreign ``path`` before anything writes to it (read-only checks).
+
+    An empty or missing file is fine (a new store). Otherwise it must be an intact SQLite
+    database (``PRAGMA quick_check``) whose tables are simbev's, with the columns simbev writes.
+    """
+    path = Path(path)
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return
+    advice = ("move it away or use another --out directory; simbev did not change it")
+    if not path.is_file():
+        raise StoreDamaged(f"{path}: is not a regular file; {advice}")
+    with open(path, "rb") as fh:
+        header = fh.read(16)
+    if header != b"SQLite format 3\x00":
+        raise StoreDamaged(f"{path}: is not an SQLite database (not a simbev sweep store); {advice}")
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=30.0)
+        try:
+            check = db.execute("PRAGMA quick_check").fetchone()
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            columns = {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in _COLUMNS if t in tables}
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreDamaged(f"{path}: is damaged ({exc}); {advice}") from None
+    if not check or check[0] != "ok":
+        raise StoreDamaged(f"{path}: is damaged (integrity check: {check[0] if check else 'no answer'}); {advice}")
+    if tables and (not tables <= _TABLES or any(not _COLUMNS[t] <= columns.get(t, set()) for t in _COLUMNS)):
+        raise StoreDamaged(f"{path}: is another program's database (tables: {', '.join(sorted(tables)) or 'none'}), "
+                           f"not a simbev sweep store; {advice}")
+
+
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
@@ -110,7 +153,16 @@ class SweepStore:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = _lock(path.with_name(path.name + ".lock")) if lock else None
+        lock_path = path.with_name(path.name + ".lock")
+        lock_existed = lock_path.exists()
+        fd = _lock(lock_path) if lock else None
+        try:
+            check_existing(path)  # before any write: no tables added, no switch to WAL
+        except StoreDamaged:
+            _unlock(fd)
+            if not lock_existed:
+                lock_path.unlink(missing_ok=True)
+            raise
         try:
             db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")

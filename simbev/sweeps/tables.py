@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from .designs import analyze
+from ..atomic import atomic_file
+from .designs import analyze, too_small
 from ..formats.tables import Column, write_table
 from ..plotting.labels import display_name
 from ..plotting.sweep import (dominant_factor, plot_heatmap, plot_metric_vs_values, plot_morris, plot_progression_free,
@@ -28,12 +29,11 @@ __all__ = ["export_results"]
 # --- tables ------------------------------------------------------------------------------------
 
 def _write_atomic(path: Path, write: Callable[[Any], None], binary: bool = False) -> Path:
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb" if binary else "w", newline=None if binary else "", encoding=None if binary else "utf-8") as fh:
+    with atomic_file(path, "wb" if binary else "w", newline=None if binary else "",
+                     encoding=None if binary else "utf-8") as fh:
         write(fh)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
     return path
 
 
@@ -79,7 +79,10 @@ def _write_analysis(store: SweepStore, sweep: Sweep, out: Path, outcome: SweepOu
         outcome.figures.append(_write_atomic(out / name, lambda fh: fig.savefig(fh, format="png", dpi=110),
                                              binary=True))
 
-    if sweep.design in ("sobol", "morris"):
+    small = too_small(sweep.design, sweep.samples)
+    if small:
+        outcome.notes.append(small)
+    if sweep.design in ("sobol", "morris") and not small:
         table = []
         for a, arm in enumerate(sweep.arms):
             for metric in sweep.metrics:

@@ -22,24 +22,20 @@ PKG = Path(simbev.__file__).parent
 ALLOWED = {
     "errors": {"model"},   # SimulationError names the states in its message (model imports nothing)
     "model": set(),
+    "atomic": {"errors"},  # stage and rename: the one way every writer writes
     "parameters": {"model", "errors"},
     "protocol": {"model", "errors"},
     "scenario": {"model", "parameters", "protocol", "errors"},
     "symbolic": {"model", "errors"},
     "analysis": {"model", "errors"},
-    "result": {"model", "parameters", "protocol", "scenario", "analysis", "formats", "errors"},
-    "solvers": {"model", "parameters", "protocol", "scenario", "symbolic", "result", "analysis", "errors"},
+    "result": {"atomic", "model", "parameters", "protocol", "scenario", "analysis", "formats", "errors"},
+    "solvers": {"atomic", "model", "parameters", "protocol", "scenario", "symbolic", "result", "analysis", "errors"},
     "simulation": {"protocol", "scenario", "solvers"},
-    "formats": {"model", "parameters", "protocol", "scenario", "symbolic", "errors"},
+    "formats": {"atomic", "model", "parameters", "protocol", "scenario", "symbolic", "errors"},
     "analysis.findings": {"model", "parameters", "protocol", "scenario", "solvers", "result", "analysis", "errors"},
     "plotting": {"model", "analysis", "errors"},
-    "sweeps": {"model", "parameters", "protocol", "scenario", "solvers", "result", "simulation", "analysis",
-               "plotting", "formats", "errors"},
-    # virtual trials: screening through the ensemble into the sweeps' store, read-outs, figures
-    "trial": {"model", "parameters", "protocol", "scenario", "solvers", "result", "analysis", "plotting", "sweeps",
-              "formats", "errors"},
-    "cli": {"model", "parameters", "protocol", "scenario", "solvers", "result", "simulation", "analysis",
-            "plotting", "sweeps", "formats", "trial", "errors"},
+    "result": {"atomic", "model", "parameters", "protocol", "scenario", "analysis", "formats", "errors"},
+    "solvers": {"atomic", "model", "parameters", "protocol", "scenario", "symbolic", "result", "analysis", "errors"},
 }
 
 

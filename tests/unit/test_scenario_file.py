@@ -323,7 +323,7 @@ BAD = {
     "zero_output_step": ("output_every_days: 0.5", "output_every_days: 0", "output_every_days", "found 0",
                          "a finite number > 0", None),
     "zero_infusion": ("infusion_hours: 1.5", "infusion_hours: 0", f"{T0}.infusion_hours", "found 0",
-                      "a finite number > 0 (hours)", None),
+                      "a finite number >= 0.001 (hours)", None),
     "zero_doses": ("doses: 6", "doses: 0", f"{T0}.doses", "found 0", "from 1 to", None),
     # relations between values
     "output_step_longer_than_run": ("output_every_days: 0.5", "output_every_days: 200", "output_every_days",
