@@ -34,8 +34,13 @@ ALLOWED = {
     "formats": {"atomic", "model", "parameters", "protocol", "scenario", "symbolic", "errors"},
     "analysis.findings": {"model", "parameters", "protocol", "scenario", "solvers", "result", "analysis", "errors"},
     "plotting": {"model", "analysis", "errors"},
-    "result": {"atomic", "model", "parameters", "protocol", "scenario", "analysis", "formats", "errors"},
-    "solvers": {"atomic", "model", "parameters", "protocol", "scenario", "symbolic", "result", "analysis", "errors"},
+    "sweeps": {"atomic", "model", "parameters", "protocol", "scenario", "solvers", "result", "simulation", "analysis",
+               "plotting", "formats", "errors"},
+    # virtual trials: screening through the ensemble into the sweeps' store, read-outs, figures
+    "trial": {"atomic", "model", "parameters", "protocol", "scenario", "solvers", "result", "analysis", "plotting",
+              "sweeps", "formats", "errors"},
+    "cli": {"atomic", "model", "parameters", "protocol", "scenario", "solvers", "result", "simulation", "analysis",
+            "plotting", "sweeps", "formats", "trial", "errors"},
 }
 
 
