@@ -225,7 +225,7 @@ def tuned_parameters() -> list[dict]:
             note = rec.note or ""
             if not TUNING_WORDS.search(note):
                 continue
-            stated = re.search(r"(\d+) (?:values? )?(?:were )?tried|tried (\d+) values", note)
+            stated = re.search(r"(?<![\d.])(\d+) (?:values? )?(?:were )?tried|tried (\d+) values", note)
             # numbers, except those quoted as "= x" (a literature value), spreads ("+-20 %") and
             # quantities with another unit ("5 mg/kg", "12 weeks", "90 %")
             near = {float(x) for x in re.findall(r"(?<![\w.^/=+-])(?<!= )(?<!\+-)(\d+(?:\.\d+)?(?:e-?\d+)?)"
@@ -467,6 +467,8 @@ def report(summary: dict, ids: list[str], samples: int, defaults: dict, fig: str
             shown = ", ".join(f"{v:g}" for v in values)
             lines.append(f"| `{name}` | {now} | {count}" + (f" ({shown})" if shown else "") + " | "
                          + (f"{e['adopted']:g}" if e["adopted"] is not None else f"no: kept {kept:g}") + " |")
+        lines += ["", "The log was written during the revision: where the value adopted there differs from the "
+                  "value now, the value was changed again afterwards (see the parameter's note above)."]
         if extra:
             lines += ["", "Of these, not flagged in the parameter notes: "
                       + ", ".join(f"`{k}`" for k in sorted(extra)) + "."]
