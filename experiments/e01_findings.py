@@ -381,9 +381,9 @@ WHY_NOT_HOLDING = {
            "tumor until it is washed out, so free + bound MIF rises. The model reproduces Castro et al.'s "
            "lower MIF only on free MIF; on the total that a tissue immunoassay measures it gives the "
            "opposite.",
-    "weak_schedule": "At 5 mg/kg weekly the tumor hardly responds: its growth rate falls only to about a "
-                     "third of the untreated rate, and it 'progresses' within a week of the first dose, so "
-                     "its 'resistant' sample is a barely treated tumor and the MIF and M2 changes are small. "
+    "weak_schedule": "At 5 mg/kg weekly the tumor hardly responds: its growth rate falls only to {ratio:.0%} "
+                     "of the untreated rate, and it 'progresses' {days:g} days after the first dose, so its "
+                     "'resistant' sample is a barely treated tumor and the MIF and M2 changes are small. "
                      "Without any route it escapes as well (R3).",
 }
 
@@ -636,7 +636,11 @@ def _discussion(defaults, settings) -> list[str]:
             out.append(f"- C2t: {WHY_NOT_HOLDING['C2t']}")
         weak = [f for s, f in failing if s == "mouse_5mgkg_weekly" and f != "C2t"]
         if weak:
-            out.append(f"- mouse_5mgkg_weekly ({', '.join(weak)}): {WHY_NOT_HOLDING['weak_schedule']}")
+            d = defaults["mouse_5mgkg_weekly"]
+            why = WHY_NOT_HOLDING["weak_schedule"].format(
+                ratio=d["A1"].measured["min_ratio_to_untreated"],
+                days=d["C3"].measured["resistant_day"] - findings.SETTINGS["mouse_5mgkg_weekly"].start)
+            out.append(f"- mouse_5mgkg_weekly ({', '.join(weak)}): {why}")
         out.append("")
     out += ["### Route sufficiency and when therapy starts", "",
             "R1-R3 run the route experiment (bevacizumab from day 14, a ~700 mm³ tumor, eight weeks), the "

@@ -24,8 +24,8 @@ NOT_DISCRIMINATING = {
 NOT_HOLDING = {
     **{(s, "C2t"): "total (free + bevacizumab-bound) MIF is higher in resistant tumors than in naive ones"
        for s in findings.SETTINGS},
-    **{("mouse_5mgkg_weekly", f): "at 5 mg/kg weekly the tumor hardly responds (growth rate >= 1/3 of "
-                                  "untreated; progression within a week)"
+    **{("mouse_5mgkg_weekly", f): "at 5 mg/kg weekly the tumor hardly responds (growth rate falls only "
+                                  "to ~60 % of untreated; progression within a week)"
        for f in ("C3", "C7", "A1", "A1w", "R3")},
 }
 
