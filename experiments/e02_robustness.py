@@ -61,6 +61,7 @@ except ImportError:
 DOCS = ROOT / "docs"
 FIGS = DOCS / "figures"
 CACHE = ROOT / "results" / "e02"
+COMPUTED = 0
 SEED = 20261127
 #: (key, label, spread); spread None = the documented plausible ranges.
 BOXES = (("pm20", "±20 %", 0.2), ("pm50", "±50 %", 0.5), ("range", "plausible range", None))
@@ -101,6 +102,31 @@ def sample_parameters(box: str, species: str, index: int) -> dict[str, float]:
     return robustness.sample_box(species, rng, spread, findings.FIXED)
 
 
+def _error_text(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def _checks_one_by_one(setting: str, params: dict) -> tuple[dict, dict]:
+    """``({id: holds}, {id: error})``: each check run on its own (sharing the runs of its arms),
+    so that a check that raises, or an arm whose solver fails, costs only the checks that need
+    it. Falls back to :func:`findings.evaluate` where the checks are not listed as specs."""
+    specs = getattr(findings, "SPECS", None)
+    run_spec = getattr(sys.modules.get(getattr(findings.evaluate, "__module__", "")), "_run_spec", None)
+    if specs is None or run_spec is None:
+        return {c.id: bool(c.holds) for c in _evaluate(setting, params)}, {}
+    s = findings.SETTINGS[setting]
+    arms = findings.Arms(s, params)
+    holds, errors = {}, {}
+    for spec in specs:
+        if s.species not in spec.species:
+            continue
+        try:
+            holds[spec.id] = bool(run_spec(spec, arms, False).holds)
+        except Exception as exc:  # noqa: BLE001 - this check fails on this sample; the others go on
+            holds[spec.id], errors[spec.id] = False, _error_text(exc)
+    return holds, errors
+
+
 def _run_sample(args) -> dict:
     setting, box, index, fingerprint = args
     row = {"setting": setting, "box": box, "index": index, "model": fingerprint}
@@ -109,9 +135,11 @@ def _run_sample(args) -> dict:
     with warnings.catch_warnings(), np.errstate(all="ignore"), robustness.solver_step_budget(STEP_BUDGET):
         warnings.simplefilter("ignore")
         try:
-            row["holds"] = {c.id: bool(c.holds) for c in _evaluate(setting, params)}
+            row["holds"], errors = _checks_one_by_one(setting, params)
+            if errors:
+                row["check_errors"] = errors
         except Exception as exc:  # noqa: BLE001 - a failed sample is kept, with its error
-            row["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
+            row["error"] = _error_text(exc)
     row["seconds"] = round(time.perf_counter() - t0, 3)
     return row
 
@@ -133,7 +161,9 @@ def _load(path: Path, fingerprint: str) -> dict:
                 row = json.loads(line)
             except json.JSONDecodeError:  # a line cut by a kill: that sample runs again
                 continue
-            if row.get("model") == fingerprint:  # rows of another model version are ignored
+            # rows of another model version are ignored; a sample that failed as a whole (before
+            # the checks were run one by one) runs again
+            if row.get("model") == fingerprint and "holds" in row:
                 done[(row["setting"], row["box"], row["index"])] = row
     return done
 
@@ -149,6 +179,8 @@ def run_samples(samples: int, workers: int, settings=None, boxes=None, progress=
     todo = [(s, b, i, fingerprint) for b in boxes for s in settings for i in range(samples)
             if (s, b, i) not in done]
     t0 = time.time()
+    global COMPUTED  # how many samples this invocation computed (the rest came from the checkpoint)
+    COMPUTED = len(todo)
     if todo:
         with open(path, "a") as fh, ProcessPoolExecutor(workers) as ex:
             futures = [ex.submit(_run_sample, job) for job in todo]
@@ -174,7 +206,7 @@ def summarise(rows: dict, samples: int, ids_of: dict[str, list[str]], held_of: d
                 continue
             table = robustness.holds_fractions([r.get("holds") for r in got], ids_of[s])
             table["joint_held"] = robustness.holds_fractions([r.get("holds") for r in got], held_of[s])["joint"]
-            table["failed_runs"] = sum("holds" not in r for r in got)
+            table["failed_runs"] = sum("holds" not in r or bool(r.get("check_errors")) for r in got)
             table["seconds"] = sum(r.get("seconds", 0.0) for r in got)
             out.setdefault(s, {})[b] = table
     return out
@@ -193,7 +225,7 @@ def tuned_parameters() -> list[dict]:
             note = rec.note or ""
             if not TUNING_WORDS.search(note):
                 continue
-            stated = re.search(r"(\d+) (?:values? )?(?:were )?tried|tried (\d+) values", note)
+            stated = re.search(r"(?<![\d.])(\d+) (?:values? )?(?:were )?tried|tried (\d+) values", note)
             # numbers, except those quoted as "= x" (a literature value), spreads ("+-20 %") and
             # quantities with another unit ("5 mg/kg", "12 weeks", "90 %")
             near = {float(x) for x in re.findall(r"(?<![\w.^/=+-])(?<!= )(?<!\+-)(\d+(?:\.\d+)?(?:e-?\d+)?)"
@@ -312,8 +344,9 @@ def _errors(rows: dict) -> str:
     """The kinds of failure among ``rows``, counted: 'solver RODAS5P failed (more than ... steps)'."""
     kinds: dict[str, int] = {}
     for r in rows.values():
-        if "error" in r:
-            kind = r["error"].split(" at t =")[0]
+        found = ([("all checks", r["error"])] if "error" in r else []) + list(r.get("check_errors", {}).items())
+        for check, err in found:
+            kind = f"{check}: {err.split(' at t =')[0]}"
             kinds[kind] = kinds.get(kind, 0) + 1
     return "; ".join(f"{k} ({n}x)" for k, n in sorted(kinds.items(), key=lambda x: -x[1])) or "none"
 
@@ -344,12 +377,14 @@ def report(summary: dict, ids: list[str], samples: int, defaults: dict, fig: str
                  f"{LABELS.get(s, s)}: {len(ids_of[s])}" for s in settings)
              + " checks; the negative controls and the model-structure statements are not part of it; "
              "n/a: a check that is not run in that setting).", "",
-             f"A run that fails numerically counts as not holding. The compiled solver is given "
-             f"{STEP_BUDGET:,} steps per run (runs at the defaults take 50 to 6,000). Failed samples per "
-             "box (±20 %/±50 %/range): "
+             "Each check is run on its own (sharing the simulated arms), so that a check that raises an "
+             "error, or an arm whose solver fails, costs only the checks that need it; such a check counts "
+             f"as not holding. The compiled solver is given {STEP_BUDGET:,} steps per run (runs at the "
+             "defaults take 50 to 6,000). Samples with at least one check failed by an error, per box "
+             "(±20 %/±50 %/range): "
              + "; ".join(f"{LABELS.get(s, s)}: " + "/".join(str(summary[s][b]["failed_runs"]) for b, _ in boxes
                                                            if b in summary[s]) for s in settings)
-             + f". Errors: {_errors(rows)}.", "",
+             + f". Errors (check: error, how often): {_errors(rows)}.", "",
              "The ±20 % box is the one on which several parameters were set (table at the end): "
              "robustness there is not independent evidence. The wider boxes are.", "",
              "### All checks together", "",
@@ -387,8 +422,10 @@ def report(summary: dict, ids: list[str], samples: int, defaults: dict, fig: str
                 weakest.append(f"{LABELS.get(s, s)}, {label}: {worst} ({summary[s][b][worst]['fraction']:.0%})")
     cpu = sum(summary[s][b]["seconds"] for s in settings for b, _ in boxes if b in summary[s])
     lines += ["", "Weakest check per setting and box: " + "; ".join(weakest) + ".", "",
-              f"Run time: {elapsed:.0f} s wall with {workers} worker processes on shared cores "
-              f"({cpu:.0f} s of evaluation in all).", ""]
+              f"Run time of the invocation that wrote this: {elapsed:.0f} s wall with {workers} worker processes "
+              f"on shared cores, computing {COMPUTED} samples (the others were taken from its checkpoint); "
+              f"{cpu:.0f} s of evaluation over all {sum(summary[s][b]['joint']['n'] for s in settings for b, _ in boxes if b in summary[s])} "
+              "samples.", ""]
     tuned = tuned_parameters()
     lines += ["### Parameters set to reach a finding or a target", "",
               "Every parameter whose note in the parameter files says that it was calibrated, set or chosen "
@@ -430,6 +467,8 @@ def report(summary: dict, ids: list[str], samples: int, defaults: dict, fig: str
             shown = ", ".join(f"{v:g}" for v in values)
             lines.append(f"| `{name}` | {now} | {count}" + (f" ({shown})" if shown else "") + " | "
                          + (f"{e['adopted']:g}" if e["adopted"] is not None else f"no: kept {kept:g}") + " |")
+        lines += ["", "The log was written during the revision: where the value adopted there differs from the "
+                  "value now, the value was changed again afterwards (see the parameter's note above)."]
         if extra:
             lines += ["", "Of these, not flagged in the parameter notes: "
                       + ", ".join(f"`{k}`" for k in sorted(extra)) + "."]
