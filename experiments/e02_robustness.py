@@ -69,7 +69,7 @@ SPECIES = ("mouse", "human")
 #: Words in a parameter note that say the value was set to reach a result.
 TUNING_WORDS = re.compile(r"calibrat|set to|set so that|set with|scaled so that|raised so that|chosen|"
                           r"tried|tuned|fitted to|\bgave\b|failed at", re.I)
-TUNING_LOG = Path("/work/notes/science_tuning.md")  # optional: more tuning history, if present
+TUNING_LOG = DOCS / "tuning_log.md"  # the science tuning log: every value tried
 #: Compiled-solver step budget per run. Runs at the defaults take 50-6,000 steps (a year of daily
 #: oral dosing the most); a run that exhausts the budget counts as failed (not holding).
 STEP_BUDGET = 100_000
