@@ -318,7 +318,7 @@ def ensemble(scenario: Scenario, samples: Iterable[Sample],
     keep = frozenset(int(i) for i in trajectories)
     metrics = tuple(metrics)
     for name in metrics:  # an unknown name would fail every row: refuse it now
-        if name not in _metrics.METRICS and not _metrics._AT.match(name):
+        if name not in _metrics.METRICS and not _metrics.parse_at(name):
             raise KeyError(_metrics._unknown(name))
 
     def batches() -> Iterator[Batch]:
