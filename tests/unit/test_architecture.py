@@ -28,6 +28,8 @@ ALLOWED = {
     "symbolic": {"model", "errors"},
     "analysis": {"model", "errors"},
     "result": {"model", "parameters", "protocol", "scenario", "analysis", "errors"},
+    # solvers/ holds the batched ensemble and the executors it and sweeps run batches on (executors
+    # import only errors), so sweeps need no executor room of their own
     "solvers": {"model", "parameters", "protocol", "scenario", "symbolic", "result", "analysis", "errors"},
     "simulation": {"protocol", "scenario", "solvers"},
     "formats": {"model", "parameters", "protocol", "scenario", "symbolic", "errors"},
