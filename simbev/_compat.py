@@ -29,7 +29,7 @@ MOVED: dict[str, str | tuple[str, ...]] = {
                      "simbev.plotting.sweep", "simbev.cli.sweep"),
     "simbev.sweep_designs": "simbev.sweeps.designs",
     "simbev.sweep_store": "simbev.sweeps.store",
-    "simbev.executors": "simbev.sweeps.executors",
+    "simbev.executors": "simbev.solvers.executors",
 }
 
 

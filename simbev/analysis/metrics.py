@@ -217,16 +217,28 @@ RESPONSE_METRICS: tuple[str, ...] = (
     "m2_m1_ratio_end", "mif_end", "hypoxic_fraction_end",
 )
 
-_AT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)@(?P<day>[-+0-9.eE]+)$")
+#: ``<output>@<day>``: an identifier, ``@``, and a decimal number (optional sign, digits with at
+#: most one decimal point, optional exponent), e.g. ``tumor_volume@28`` or ``mif@2.5``.
+_AT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)@(?P<day>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)$")
+
+
+def parse_at(name: str) -> tuple[str, float] | None:
+    """``(output, day)`` of a metric name ``<output>@<day>``, or ``None`` if it is not one.
+
+    The one reading of this grammar: :func:`compute`, the ensemble and the sweep file use it.
+    The output name is not checked here (the result or the file's reader knows the outputs).
+    """
+    m = _AT.match(name) if isinstance(name, str) else None
+    return None if m is None else (m["name"], float(m["day"]))
 
 
 def unit_of(name: str, result=None) -> str:
     """Unit of metric ``name``; for ``<output>@<day>`` the output's unit (needs ``result``)."""
     if name in METRICS:
         return METRICS[name].unit
-    m = _AT.match(name)
-    if m and result is not None:
-        return result.units.get(m["name"], "")
+    at = parse_at(name)
+    if at and result is not None:
+        return result.units.get(at[0], "")
     raise KeyError(_unknown(name))
 
 
@@ -250,10 +262,10 @@ def compute(result, names: Iterable[str]) -> dict[str, float | None]:
         if name in METRICS:
             out[name] = METRICS[name].function(result)
             continue
-        m = _AT.match(name)
-        if m is None or m["name"] not in result.names:
+        at = parse_at(name)
+        if at is None or at[0] not in result.names:
             raise KeyError(_unknown(name))
-        out[name] = value_at(result, m["name"], float(m["day"]))
+        out[name] = value_at(result, *at)
     return out
 
 

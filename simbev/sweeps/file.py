@@ -39,7 +39,6 @@ ANALYSIS_OPTIONS = ("resamples", "conf_level")
 
 _TREATMENT_PATH = re.compile(r"^treatments\.(\d+)\.([A-Za-z_]+)$")
 _IC_PATH = re.compile(r"^initial_conditions\.([A-Za-z_][A-Za-z0-9_]*)$")
-_AT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)@(?P<day>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)$")
 
 
 class SweepChangedError(InputError):
@@ -510,16 +509,16 @@ class _SweepReader:
             if name in M.METRICS:
                 units[name] = M.METRICS[name].unit
             else:
-                m = _AT.match(name)
-                if m is None:
+                at = M.parse_at(name)
+                if at is None:
                     self.fail(p, name, expected + _suggest(name, list(M.METRICS)))
-                if m["name"] not in outputs:
+                output, day = at
+                if output not in outputs:
                     self.fail(p, name, "<output>@<day> with an output: one of "
-                              f"{', '.join(STATE_NAMES + DERIVED_NAMES)}{_suggest(m['name'], outputs)}")
-                day = float(m["day"])
+                              f"{', '.join(STATE_NAMES + DERIVED_NAMES)}{_suggest(output, outputs)}")
                 if not 0 <= day <= horizon:
                     self.fail(p, name, f"a day within every arm's run, from 0 to {horizon:g}")
-                units[name] = outputs[m["name"]]
+                units[name] = outputs[output]
             if name in names:
                 self.fail(p, name, "each metric once")
             names.append(name)

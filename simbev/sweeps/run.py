@@ -18,11 +18,14 @@ figures (PNG)
     for two-dimensional grids, Sobol' and Morris bar charts, progression-free curves per arm.
 
 Layers: :mod:`simbev.sweeps.designs` (samples and SALib analyses, model-free),
-:mod:`simbev.sweeps.executors` (serial, processes, Dask), :mod:`simbev.sweeps.store` (SQLite), and this
-module (the file format, evaluation of one sample, the run loop, tables and figures).
+:mod:`simbev.solvers.executors` (serial, processes, Dask), :mod:`simbev.sweeps.store` (SQLite), and this
+module (the run loop: batches of tasks, resume, worker deaths). Each batch runs in one worker call;
+its samples go through the batched ensemble (:func:`simbev.solvers.ensemble.run_batch`), the
+samples that share a scenario (after their treatment and initial-condition values are applied)
+integrated together by the compiled solver.
 
 A sample is a pure function of its inputs (the base scenario, its values, the metrics), so
-the results are identical whichever executor ran them, in whatever order.
+the results are identical whichever executor ran them, in whatever batches, in whatever order.
 """
 from __future__ import annotations
 
@@ -48,7 +51,11 @@ from .tables import _write_analysis, export_results
 __all__ = ["SweepOutcome", "run_sweep", "model_fingerprint", "MODEL_FILES", "canonical_json_values"]
 
 
-# --- evaluating one sample (runs in a worker) --------------------------------------------------
+# --- evaluating a batch of samples (runs in a worker) ------------------------------------------
+
+#: Most tasks in one batch (one worker call). Fewer when there are few tasks per worker, so that
+#: every worker gets several batches (load balance) and results reach the store steadily.
+MAX_BATCH = 32
 
 @dataclass(frozen=True)
 class _Task:
@@ -68,24 +75,29 @@ def _error_text(exc: BaseException) -> str:
     return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Tasks for one worker call (:func:`_run_batch`), in store order."""
+
+    tasks: tuple[_Task, ...]
+
+
 def _run_task(task: _Task) -> dict:
-    """Evaluate one task; never raises: a failure is returned as data."""
+    """Evaluate one task with the injected evaluation function; never raises: a failure is
+    returned as data."""
     t0 = time.perf_counter()
     out = {"status": OK, "metrics": {}, "error": None, "info": {}, "trajectory": None}
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # overflow warnings of a diverging sample: its row says it
         try:
             scenario = None if task.scenario is None else _scenario_from_state(task.scenario)
-            if task.evaluate is not None:
-                values = task.evaluate(dict(task.values), scenario)
-                errors = []
-                for name in task.metrics:
-                    if name in values:
-                        out["metrics"][name] = _num(values[name])
-                    else:
-                        errors.append(f"metric {name}: not returned by the evaluation function")
-            else:
-                out["metrics"], errors, out["info"], out["trajectory"] = _simulate_task(task, scenario)
+            values = task.evaluate(dict(task.values), scenario)
+            errors = []
+            for name in task.metrics:
+                if name in values:
+                    out["metrics"][name] = _num(values[name])
+                else:
+                    errors.append(f"metric {name}: not returned by the evaluation function")
             if errors:
                 out.update(status=FAILED, error="; ".join(errors))
         except Exception as exc:  # noqa: BLE001 - any failure of one sample is kept as its row
@@ -94,27 +106,55 @@ def _run_task(task: _Task) -> dict:
     return out
 
 
-def _simulate_task(task: _Task, scenario: Scenario):
-    """One sample through the fast path (:mod:`simbev.solvers.compiled`: compiled, same answers as
-    :func:`simbev.simulate` within 1e-4; it falls back to the reference path without numba)."""
-    from ..analysis import metrics as M
-    from ..solvers.compiled import simulate
-    scenario, params = apply_sample(scenario, task.values)
-    result = simulate(scenario, parameters=params)
-    values, errors = {}, []
-    for name in task.metrics:
+def _run_batch(batch: _Batch) -> list[dict]:
+    """Outcomes of a batch's tasks, in order; never raises: a failure is returned as data.
+
+    Model tasks that share a scenario once their treatment and initial-condition values are
+    applied (all of them, in a cohort or a parameter sweep) differ only in parameter values:
+    they run together through :func:`simbev.solvers.ensemble.run_batch` on the compiled solver
+    (the reference path without numba), which gives each sample what ``simbev.simulate(...,
+    solver="compiled")`` gives it alone. ``elapsed`` of a task is its group's time per task.
+    """
+    from ..solvers.ensemble import Batch, run_batch
+
+    outcomes: list[dict | None] = [None] * len(batch.tasks)
+    bases: dict[int, Scenario] = {}
+    groups: dict[tuple, tuple[Scenario, list[tuple[int, _Task, dict]]]] = {}
+    for j, task in enumerate(batch.tasks):
+        if task.evaluate is not None:
+            outcomes[j] = _run_task(task)
+            continue
         try:
-            values[name] = _num(M.compute(result, [name])[name])
+            arm = task.key[1]
+            if arm not in bases:
+                bases[arm] = _scenario_from_state(task.scenario)
+            scenario, params = apply_sample(bases[arm], task.values)
         except Exception as exc:  # noqa: BLE001
-            errors.append(f"metric {name}: {_error_text(exc)}")
-    start = M.treatment_start(result)
-    info = {"treatment_start_day": start, "end_day": float(result.time[-1]),
-            "followup_days": float(result.time[-1] - M.reference_start(result)),
-            "solver_steps": result.stats.get("steps")}
+            outcomes[j] = {"status": FAILED, "metrics": {}, "error": _error_text(exc), "info": {},
+                           "trajectory": None, "elapsed": 0.0}
+            continue
+        key = (arm, repr(sorted(scenario.initial_conditions.items())), repr(scenario.treatments))
+        groups.setdefault(key, (scenario, []))[1].append((j, task, params))
+    for scenario, members in groups.values():
+        t0 = time.perf_counter()
+        rows = run_batch(Batch(scenario, 0, tuple(params for _, _, params in members), members[0][1].metrics,
+                               keep=frozenset(m for m, (_, task, _) in enumerate(members) if task.keep_trajectory)))
+        elapsed = (time.perf_counter() - t0) / len(members)
+        for (j, task, _), row in zip(members, rows):
+            outcomes[j] = _outcome(row, elapsed)
+    return outcomes
+
+
+def _outcome(row, elapsed: float) -> dict:
+    """A task's outcome (as the store records it) from its :class:`EnsembleRow`."""
+    if row.status != "ok":
+        return {"status": FAILED, "metrics": {}, "error": row.error, "info": {}, "trajectory": None,
+                "elapsed": elapsed}
     trajectory = None
-    if task.keep_trajectory:
-        trajectory = (result.time.tolist(), np.asarray(result["tumor_volume"]).tolist())
-    return values, errors, info, trajectory
+    if row.result is not None:  # kept for the tumor-curve figure
+        trajectory = (row.result.time.tolist(), np.asarray(row.result["tumor_volume"]).tolist())
+    return {"status": OK, "metrics": row.metrics, "error": None, "info": row.info, "trajectory": trajectory,
+            "elapsed": elapsed}
 
 
 # --- running a sweep ---------------------------------------------------------------------------
@@ -224,10 +264,10 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
     figures : bool
         Write the figures (and the sensitivity table) at the end.
     executor : Executor, optional
-        Use this executor (from :mod:`simbev.sweeps.executors`) instead of making one.
+        Use this executor (from :mod:`simbev.solvers.executors`) instead of making one.
     """
     from .. import __version__
-    from .executors import make_executor
+    from ..solvers.executors import make_executor
     t_start = time.perf_counter()
     if executor is None:  # refuse a bad executor request before anything is created
         check_scheduler(scheduler), check_workers(workers)
@@ -241,7 +281,7 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
         raise InputError(None, None, "--out", str(out), "a directory (or a path that does not exist yet)")
     own = executor is None
     # the executor first: a scheduler that cannot be reached leaves no store and no folder behind
-    ex = make_executor(workers, scheduler) if own else executor
+    ex = make_executor(workers, scheduler, preload=("simbev.solvers.ensemble", "simbev.sweeps.run")) if own else executor
     try:
         store = SweepStore.open(out / STORE_NAME)
     except BaseException as exc:
@@ -313,16 +353,25 @@ def run_sweep(sweep_path, out_dir, workers: int = 1, scheduler: str | None = Non
     return outcome
 
 
-def _execute(store: SweepStore, ex, make_task: Callable, run_id: int, bar, notes: list[str]) -> int:
-    """Run every pending task of ``store`` on ``ex``, recording each outcome as it arrives.
+def _batch_size(tasks: int, ex) -> int:
+    """Tasks per batch: up to :data:`MAX_BATCH`, and at least four batches per slot of the
+    executor's window (its tasks in flight), so that no worker waits on one long batch."""
+    window = int(getattr(ex, "window", 1) or 1)
+    return max(1, min(MAX_BATCH, -(-tasks // (4 * window))))
 
-    A worker process that dies (:class:`~simbev.sweeps.executors.WorkerLost`) takes the tasks in
+
+def _execute(store: SweepStore, ex, make_task: Callable, run_id: int, bar, notes: list[str]) -> int:
+    """Run every pending task of ``store`` on ``ex``, in batches, recording each outcome as its
+    batch returns.
+
+    A worker process that dies (:class:`~simbev.solvers.executors.WorkerLost`) takes the tasks in
     flight with it, and only one of them may be to blame. Those tasks become suspects and are
     run again one at a time; a suspect that kills its worker ``MAX_ATTEMPTS`` times when run
-    alone is recorded as failed. So an innocent sample is never failed for its neighbour, and
-    the table does not depend on which tasks happened to share the pool.
+    alone is recorded as failed. A batch that Dask gives up on (a :class:`TaskFailure`) makes
+    its tasks suspects in the same way. So an innocent sample is never failed for its neighbour,
+    and the table does not depend on which tasks happened to share a batch or the pool.
     """
-    from .executors import TaskFailure, WorkerLost
+    from ..solvers.executors import TaskFailure, WorkerLost
     suspects: set[tuple[int, int]] = set()
     deaths: dict[tuple[int, int], int] = {}
     ran = 0
@@ -349,22 +398,33 @@ def _execute(store: SweepStore, ex, make_task: Callable, run_id: int, bar, notes
         if not todo:
             return ran
         alone = [k for k in todo if k in suspects]
-        batch = [k for k in todo if k not in suspects]
+        together = [k for k in todo if k not in suspects]
+        size = _batch_size(len(together), ex)
+        batches = (_Batch(tuple(map(make_task, together[i:i + size]))) for i in range(0, len(together), size))
         inflight: set = set()
 
-        def submitted(task):
-            inflight.add(task.key)
-            store.mark_started(task.key, run_id)
+        def submitted(batch):
+            for task in batch.tasks:
+                inflight.add(task.key)
+                store.mark_started(task.key, run_id)
 
-        try:
-            for key in alone:
-                for task, outcome in ex.map_unordered(_run_task, [make_task(key)], on_submit=submitted):
+        def run(batches):
+            for batch, outcomes in ex.map_unordered(_run_batch, batches, on_submit=submitted):
+                if isinstance(outcomes, TaskFailure) and len(batch.tasks) > 1:
+                    suspects.update(task.key for task in batch.tasks)  # pending: run alone next round
+                    inflight.difference_update(task.key for task in batch.tasks)
+                    continue
+                if isinstance(outcomes, TaskFailure):
+                    outcomes = [outcomes]
+                for task, outcome in zip(batch.tasks, outcomes):
                     inflight.discard(task.key)
                     suspects.discard(task.key)
                     record(task.key, outcome)
-            for task, outcome in ex.map_unordered(_run_task, map(make_task, batch), on_submit=submitted):
-                inflight.discard(task.key)
-                record(task.key, outcome)
+
+        try:
+            for key in alone:  # one at a time: a death then names its task
+                run([_Batch((make_task(key),))])
+            run(batches)
         except WorkerLost:
             if len(inflight) == 1 and inflight <= suspects:
                 key = next(iter(inflight))

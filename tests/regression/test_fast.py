@@ -381,7 +381,9 @@ def test_a_failing_run_raises_simulation_error():
     with pytest.raises(SimulationError, match="t = "):
         fast.simulate(Scenario("boom", 30.0), parameters={"tumor_normoxic_growth_rate": 1e4,
                                                            "tumor_normoxic_death_rate": 0.0})
-    with pytest.raises(SimulationError):
+    # a zero denominator is now refused before integrating, by the admissibility contract
+    from simbev.errors import InputError
+    with pytest.raises(InputError, match="tumor_cell_density"):
         fast.simulate(Scenario("zero", 5.0), parameters={"tumor_cell_density": 0.0})
 
 

@@ -45,8 +45,11 @@ def test_unknown_method_is_refused():
 @pytest.mark.parametrize("method", ["LSODA", "BDF"])
 @pytest.mark.parametrize("name", ["tumor_cell_density", "bev_central_volume", "macrophage_capacity", "tumor_hypoxia_vessel_ratio"])
 def test_degenerate_parameter_gives_simulation_error_not_a_crash(name, method):
-    """Guards against: a zero in a denominator raised a bare ValueError/ZeroDivisionError."""
-    with pytest.raises(SimulationError):
+    """Guards against: a zero in a denominator raised a bare ValueError/ZeroDivisionError. Such a
+    zero is now refused before integrating by the admissibility contract (an InputError naming the
+    parameter; both are SimbevErrors, exit 2)."""
+    from simbev.errors import InputError
+    with pytest.raises(InputError, match=name):
         simbev.simulate(Scenario("zero", 5.0), parameters={name: 0.0}, settings=SolverSettings(method=method))
 
 

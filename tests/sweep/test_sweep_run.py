@@ -182,26 +182,71 @@ def test_changed_model_code_is_refused(sweep_file, tmp_path, monkeypatch):
         run_sweep(path, out, figures=False)
 
 
-def test_sweep_runs_its_samples_through_the_fast_path(sweep_file, tmp_path, monkeypatch):
-    """Issue 7: the fast path is what `simbev sweep` uses (serial executor, same process)."""
-    from simbev.solvers import compiled as fast
-    from simbev.sweeps import run_sweep
+def test_sweep_runs_its_samples_in_batches_through_the_ensemble(sweep_file, tmp_path, monkeypatch):
+    """Issue 11: `simbev sweep` runs its samples in batches through the batched ensemble (the
+    compiled path), not one at a time through simulate."""
+    from simbev.solvers import base, ensemble
 
-    calls = []
-    real = fast.simulate
+    sizes, singles = [], []
+    real_batch, real_simulate = ensemble.run_batch, base.simulate
 
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
+    def spy_batch(batch):
+        sizes.append(len(batch.samples))
+        return real_batch(batch)
 
-    monkeypatch.setattr(fast, "simulate", spy)
+    def spy_simulate(*args, **kwargs):
+        singles.append(1)
+        return real_simulate(*args, **kwargs)
+
+    monkeypatch.setattr(ensemble, "run_batch", spy_batch)
+    monkeypatch.setattr(base, "simulate", spy_simulate)
     grid = """\
 name: fastgrid
 scenario: tiny.yaml
 design: grid
 vary:
-  mif_expression: {values: [0.5, 2]}
+  mif_expression: {values: [0.5, 0.8, 1.2, 2, 3, 4, 5, 6]}
 metrics: [final_tumor_volume]
 """
     outcome = run_sweep(sweep_file(grid), tmp_path / "out", workers=1)
-    assert outcome.ran == outcome.total and len(calls) == outcome.total
+    assert outcome.ran == outcome.total == 8 and outcome.ok == 8
+    assert sum(sizes) == 8 and max(sizes) > 1 and singles == []
+
+
+def test_batched_sweep_rows_are_the_metrics_of_single_compiled_runs(sweep_file, tmp_path, read_rows):
+    """The batches change nothing: every row (treatment and parameter values varied, in two arms,
+    one sample failing) holds what ``simulate(..., solver="compiled")`` of its sample gives alone."""
+    import textwrap
+
+    from simbev.analysis.metrics import compute
+    from simbev.solvers.base import simulate
+    from simbev.sweeps.file import apply_sample
+
+    text = textwrap.dedent("""\
+    name: same
+    arms: [tiny.yaml, tiny_combo.yaml]
+    design: grid
+    vary:
+      treatments.0.dose: {values: [2.5 mg/kg, 10 mg/kg]}
+      mif_expression: {values: [0.5, 2]}
+      tumor_cell_density: {values: [0, 0.3]}
+    metrics: [final_tumor_volume, time_to_progression, tumor_volume@5]
+    """)
+    path = sweep_file(text)
+    sweep = load_sweep(path)
+    run_sweep(sweep, tmp_path / "o", figures=False)
+    rows = read_rows(tmp_path / "o" / "results.csv")
+    samples = sweep.sample_values()
+    assert len(rows) == 16
+    for row in rows:
+        arm = next(a for a in sweep.arms if a.name == row["arm"])
+        scenario, params = apply_sample(arm.scenario, samples[int(row["sample_id"])])
+        try:
+            single = compute(simulate(scenario, parameters=params, solver="compiled"), sweep.metrics)
+        except Exception as exc:  # noqa: BLE001
+            assert row["status"] == "failed" and row["error"].startswith(type(exc).__name__)
+            continue
+        assert row["status"] == "ok"
+        assert [row[m] for m in sweep.metrics] == ["" if single[m] is None else repr(float(single[m]))
+                                                  for m in sweep.metrics]
+    assert {r["status"] for r in rows} == {"ok", "failed"}

@@ -29,6 +29,8 @@ ALLOWED = {
     "symbolic": {"model", "errors"},
     "analysis": {"model", "errors"},
     "result": {"atomic", "model", "parameters", "protocol", "scenario", "analysis", "formats", "errors"},
+    # solvers/ holds the batched ensemble and the executors it and sweeps run batches on (executors
+    # import only errors), so sweeps need no executor room of their own
     "solvers": {"atomic", "model", "parameters", "protocol", "scenario", "symbolic", "result", "analysis", "errors"},
     "simulation": {"protocol", "scenario", "solvers"},
     "formats": {"atomic", "model", "parameters", "protocol", "scenario", "symbolic", "errors"},

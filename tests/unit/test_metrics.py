@@ -158,3 +158,20 @@ def test_compute_unknown_metric_suggests_nearest():
 def test_m2_m1_ratio_end_without_m1_is_infinite():
     r = make_result([1, 1], m1=np.array([1.0, 0.0]), m2=np.array([1.0, 1.0]))
     assert math.isinf(metrics.m2_m1_ratio_end(r))
+
+
+@pytest.mark.parametrize("name, parsed", [
+    ("tumor_volume@28", ("tumor_volume", 28.0)), ("mif@2.5", ("mif", 2.5)), ("mif@.5", ("mif", 0.5)),
+    ("mif@5.", ("mif", 5.0)), ("mif@+1e1", ("mif", 10.0)), ("mif@-3", ("mif", -3.0)),
+    ("mif@1e", None), ("mif@5-3", None), ("mif@.", None), ("mif@1.2.3", None), ("mif@e5", None),
+    ("mif@inf", None), ("mif@nan", None), ("mif@", None), ("@5", None), ("final_tumor_volume", None),
+])
+def test_one_grammar_for_output_at_day(name, parsed):
+    """Guards against: ``<output>@<day>`` read by two grammars with different number rules (a name
+    the sweep file refused, ``mif@1e``, passed the metrics' pattern and failed later in float())."""
+    assert metrics.parse_at(name) == parsed
+    r = make_result(V_TREATED)
+    if parsed is None and name != "final_tumor_volume":
+        with pytest.raises(KeyError, match="unknown metric"):
+            metrics.compute(r, [name])
+

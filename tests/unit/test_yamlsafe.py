@@ -253,7 +253,7 @@ def test_empty_file(tmp_path, text):
 
 @pytest.mark.parametrize("text, found", [
     ("- name: x\n- name: y\n", "<a list>"),
-    ("just text\n", "<a string 'just text'>"),
+    ("just text\n", "<plain text, not a mapping>"),
     ("~\n", "<null>"),
     ("42\n", "<the number 42>"),
     ("2020-01-01\n", "<a date value datetime.date(2020, 1, 1)>"),
