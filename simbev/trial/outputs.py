@@ -2,7 +2,6 @@
 (:mod:`simbev.plotting.trial`)."""
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -70,31 +69,61 @@ def summary_record(arms, population: dict) -> dict:
     return _clean(record)
 
 
+#: unit, meaning and Table Schema type of the per-patient outcome columns of ``patients.csv``
+OUTCOME_FIELDS = {
+    "baseline_volume": ("mm^3", "read-out volume at the start of treatment (the response baseline)", "number"),
+    "best_response": ("", "best confirmed response: CR, PR, SD or PD (volumetric Macdonald/RANO analogue)", "string"),
+    "best_change": ("1", "relative change of the read-out volume from baseline at the best response", "number"),
+    "pfs_days": ("day", "progression-free survival: days since the first dose to progression, death or censoring",
+                 "number"),
+    "pfs_event": ("", "1 = progression or death observed, 0 = censored at the end of follow-up", "integer"),
+    "os_days": ("day", "overall survival: days since the first dose to death or censoring", "number"),
+    "os_event": ("", "1 = death (lethal tumor burden) observed, 0 = censored", "integer"),
+    "progression_day": ("day", "days since the first dose at progression (empty if none)", "number"),
+    "death_day": ("day", "days since the first dose at death (empty if none)", "number"),
+    "doubling_days": ("day", "untreated volume doubling time in the run-in", "number"),
+    "tam_share": ("1", "tumor-associated macrophages as a share of cells before treatment", "number"),
+}
+assert tuple(OUTCOME_FIELDS) == OUTCOME_COLUMNS
+#: unit, meaning and type of the sampled covariates (Han 2016's pharmacokinetic covariates, VEGFA status)
+COVARIATE_FIELDS = {
+    "weight_kg": ("kg", "body weight", "number"),
+    "sex": ("", "sex (F or M)", "string"),
+    "vegf_negative": ("", "1 = tumor without VEGFA expression (Garcia-Romero 2020 share), 0 = with", "integer"),
+}
+
+
 def _write_csv(path: Path, arms) -> None:
+    from ..formats.tables import Column, write_table
+    from ..parameters import load_parameter_set
+    records = load_parameter_set("human").records
     several = len(arms) > 1
     pnames = list(dict.fromkeys(k for arm in arms for p in arm.patients for k in p["parameters"]))
     cnames = list(dict.fromkeys(k for arm in arms for p in arm.patients for k in p["covariates"]))
-    header = (["arm"] if several else []) + ["id"] + pnames + cnames + list(OUTCOME_COLUMNS)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        for arm in arms:
-            for p in arm.patients:
-                o = p["outcome"]
-                row = ([arm.name] if several else []) + [p["id"]]
-                row += [_cell(p["parameters"].get(k)) for k in pnames]
-                row += [_cell(p["covariates"].get(k)) for k in cnames]
-                row += [_cell(o.get(k)) for k in OUTCOME_COLUMNS]
-                w.writerow(row)
+    columns = ([Column("arm", "", "trial arm (scenario name)", "string")] if several else [])
+    columns += [Column("id", "", "patient identifier in the population", "string")]
+    columns += [Column(k, records[k].unit if k in records else "", "sampled patient parameter") for k in pnames]
+    columns += [Column(k, *COVARIATE_FIELDS.get(k, ("", "patient covariate", "number"))) for k in cnames]
+    columns += [Column(k, *OUTCOME_FIELDS[k]) for k in OUTCOME_COLUMNS]
+    rows = []
+    for arm in arms:
+        for p in arm.patients:
+            o = p["outcome"]
+            row = ([arm.name] if several else []) + [p["id"]]
+            row += [_cell(p["parameters"].get(k)) for k in pnames]
+            row += [_cell(p["covariates"].get(k)) for k in cnames]
+            row += [_cell(o.get(k)) for k in OUTCOME_COLUMNS]
+            rows.append(row)
+    write_table(path, columns, rows, title="patients", description="one row per virtual patient and arm")
 
 
 def _cell(v):
     if v is None:
-        return ""
+        return None
     if isinstance(v, bool):
         return int(v)
-    if isinstance(v, float):
-        return "" if not math.isfinite(v) else repr(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
     return v
 
 

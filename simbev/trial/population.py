@@ -66,7 +66,16 @@ class StalePopulation(InputError):
 
 
 def model_fingerprint() -> str:
-    """The model fingerprint of this simbev (the one sweeps record)."""
+    """The fingerprint of what decides a patient's course: the model, its parameter sets and the
+    dosing protocol (the ``model`` part of the sweeps' fingerprint). Solver code, its method and
+    the numba version are left out: they change results within the solver tolerance, not which
+    patients a selection keeps, and a shipped population must not go stale with a numba release.
+    The screening store keeps the full fingerprint, so a resumed screening never mixes code."""
+    from ..sweeps.guards import FINGERPRINT_PARTS, _hash
+    return "model=" + _hash(FINGERPRINT_PARTS["model"])
+
+
+def _full_fingerprint() -> str:
     from ..sweeps.run import model_fingerprint as fp
     return fp()
 
@@ -213,7 +222,7 @@ def _open_store(path: Path, spec: PopulationSpec):
         rows.append((i, 0, "screen", "", json.dumps({"parameters": draw.parameters, "covariates": draw.covariates})))
     from .. import __version__
     store.initialise(identity, json.dumps(spec.data, sort_keys=True, default=str), __version__, rows,
-                     extra_meta={"model_fingerprint": model_fingerprint()})
+                     extra_meta={"model_fingerprint": _full_fingerprint()})
     return store
 
 
