@@ -45,6 +45,15 @@ CACHE = ROOT / "results" / "e01"
 SEED = 20261121
 
 
+#: the dose response and the bevacizumab-MIF affinity scan (experiments/e04_dose_response.py)
+DOSE_RESPONSE_SECTION = [
+    "## Dose response and the bevacizumab-MIF affinity", "",
+    "Mouse tumor volume 2, 4 and 8 weeks into twice-weekly bevacizumab at 1-20 mg/kg, and how it and every "
+    "MIF finding depend on the unpublished bevacizumab-MIF Kd (scanned 1 nM - 1 uM), from "
+    "`experiments/e04_dose_response.py`; the tables are in [dose_response.md](dose_response.md).", "",
+    "![dose response and Kd scan](figures/dose_response_kd_scan.png)", ""]
+
+
 def model_fingerprint() -> str:
     """The robustness rows' model version: the sweeps' fingerprint of the model, parameter,
     solver and dosing sources (:func:`simbev.sweeps.run.model_fingerprint`) and the checks."""
@@ -586,6 +595,8 @@ def write_report(defaults, structure, robust, calib, figs, samples):
     if (FIGS / "routes.png").exists():
         lines += ["Route sufficiency (R1-R3), from `experiments/e05_routes.py`:", "", "![routes.png](figures/routes.png)", ""]
     lines += [f"![{f}](figures/{f})" for f in figs] + [""]
+    if (FIGS / "dose_response_kd_scan.png").exists():
+        lines += DOSE_RESPONSE_SECTION
     lines += ["## Joint robustness and sensitivity", ""] + keep + [""]
     tmp = path.with_suffix(".md.tmp")
     tmp.write_text("\n".join(lines), encoding="utf-8")

@@ -1,6 +1,6 @@
 """State variables of the simbev model: public names, units, order.
 
-The names are the public contract (MODEL.md): scenario files, outputs and tests use them.
+The names are the public contract (docs/reference.md): scenario files, outputs and tests use them.
 The order fixes the layout of the state vector ``y`` given to the right-hand side.
 """
 from __future__ import annotations

@@ -14,11 +14,12 @@ OUTSIDE = re.compile(r"\.\./shared|shared/design|INTERFACE\.md|MODEL\.md|STYLE\.
 
 
 def _user_texts():
-    # docs/model.md and docs/findings.md are maintained (and generated) with the model and the
-    # findings; their remaining design-brief mentions are listed as open work, not checked here
-    files = [ROOT / "README.md", *(p for p in (ROOT / "docs").glob("*.md") if p.name not in ("model.md", "findings.md"))]
-    for sub in ("cli", "scenario", "sweeps", "plotting", "formats", "protocol", "parameters"):
+    files = [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+    for sub in ("cli", "scenario", "sweeps", "plotting", "formats", "protocol", "parameters", "model", "analysis",
+                "trial", "solvers"):
         files += sorted((ROOT / "simbev" / sub).rglob("*.py"))
+    # parameter notes are shown by `simbev params` and in docs/model.md
+    files += sorted((ROOT / "simbev" / "parameters" / "sets").glob("*.yaml"))
     files += [ROOT / "simbev" / "result.py", ROOT / "simbev" / "errors.py", *sorted((ROOT / "configs").rglob("*.yaml"))]
     return files
 
