@@ -109,8 +109,9 @@ REVISIONS: dict[str, str] = {
 NO_MIF_LOWERING = {"vegf_mif_induction": 0.0, "bev_mif_binding": 0.0}
 NO_COUPLING = {"lactate_mtor_coupling": 0.0}
 NO_ROUTES = {**NO_MIF_LOWERING, **NO_COUPLING}
-#: MIF no longer signals to macrophages (its half-maximal concentration is pushed out of reach).
-NO_MIF_SIGNAL = {"mif_m1_ec50": 1e12}
+#: MIF no longer signals to macrophages: its half-maximal concentration is pushed out of reach, to
+#: the largest admissible value (1e9 nM, about 1e9 times tumor MIF).
+NO_MIF_SIGNAL = {"mif_m1_ec50": 1e9}
 #: Hypoxic cells export no lactate: no metabolic symbiosis.
 NO_LACTATE_EXPORT = {"lactate_yield": 0.0}
 #: Macrophages no longer act on tumor cells or vessels.
