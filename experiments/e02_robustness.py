@@ -48,15 +48,9 @@ sys.path.insert(0, str(ROOT / "experiments"))
 import simbev  # noqa: E402
 from _report_block import write_block  # noqa: E402
 
-try:  # the package layout of issue 11
-    from simbev.sweeps import robustness  # noqa: E402
-    from simbev.analysis import findings  # noqa: E402
-except ImportError:
-    from simbev import findings, robustness  # noqa: E402
-try:
-    from simbev.sweeps import model_fingerprint as _model_version  # noqa: E402
-except ImportError:
-    from simbev.sweep import model_fingerprint as _model_version  # noqa: E402
+from simbev.sweeps import robustness  # noqa: E402
+from simbev.analysis import findings  # noqa: E402
+from simbev.sweeps import model_fingerprint as _model_version  # noqa: E402
 
 DOCS = ROOT / "docs"
 FIGS = DOCS / "figures"

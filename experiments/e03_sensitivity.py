@@ -59,19 +59,11 @@ sys.path.insert(0, str(ROOT / "experiments"))
 import simbev  # noqa: E402
 from _report_block import write_block  # noqa: E402
 
-try:  # the package layout of issue 11
-    from simbev.sweeps import robustness  # noqa: E402
-    from simbev.analysis import findings  # noqa: E402
-    from simbev import sweeps as sweep_run  # noqa: E402
-    from simbev.sweeps.designs import analyze  # noqa: E402
-except ImportError:
-    from simbev import findings, robustness  # noqa: E402
-    from simbev import sweep as sweep_run  # noqa: E402
-    from simbev.sweep_designs import analyze  # noqa: E402
-try:
-    from simbev.solvers.compiled import simulate as fast_simulate  # noqa: E402
-except ImportError:
-    from simbev.fast import simulate as fast_simulate  # noqa: E402
+from simbev.sweeps import robustness  # noqa: E402
+from simbev.analysis import findings  # noqa: E402
+from simbev import sweeps as sweep_run  # noqa: E402
+from simbev.sweeps.designs import analyze  # noqa: E402
+from simbev.solvers.compiled import simulate as fast_simulate  # noqa: E402
 
 DOCS = ROOT / "docs"
 FIGS = DOCS / "figures"
